@@ -1,0 +1,47 @@
+{#- Absolute lake root (no trailing slash), set by the orchestrator in LAKEHOUSE_LAKE_ABS. -#}
+{% macro lake_root() -%}
+    {{ return(env_var('LAKEHOUSE_LAKE_ABS').rstrip('/')) }}
+{%- endmacro %}
+
+
+{#-
+  on-run-start: make the lake visible to this engine session.
+
+  Sail's catalog lives in memory per server, so an embedded dbt run starts with an empty catalog.
+  For every declared source we register the existing Delta table at <lake>/<schema>/<identifier>;
+  against a long-running (remote) server the tables usually exist already and IF NOT EXISTS makes
+  this a no-op. The gold schema is created too so that the marts can be materialised into it.
+-#}
+{% macro register_lake_sources() %}
+    {%- if execute -%}
+        {%- set root = lake_root() -%}
+        {%- set schemas = ['gold'] -%}
+        {%- for source in graph.sources.values() -%}
+            {%- if source.schema not in schemas -%}
+                {%- do schemas.append(source.schema) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for schema in schemas -%}
+            {%- do run_query('create schema if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
+            {%- do log('registering source ' ~ source.schema ~ '.' ~ source.identifier, info=false) -%}
+            {%- do run_query(
+                'create table if not exists ' ~ source.schema ~ '.' ~ source.identifier
+                ~ " using delta location '" ~ root ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {#- the hook itself renders to a harmless statement -#}
+    select 1
+{% endmacro %}
+
+
+{#- Great-circle distance in km between two lat/lon points (degrees), R from var('earth_radius_km'). -#}
+{% macro haversine_km(lat1, lon1, lat2, lon2) -%}
+    2 * {{ var('earth_radius_km') }} * asin(sqrt(
+        pow(sin(radians({{ lat2 }} - {{ lat1 }}) / 2), 2)
+        + cos(radians({{ lat1 }})) * cos(radians({{ lat2 }}))
+        * pow(sin(radians({{ lon2 }} - {{ lon1 }}) / 2), 2)
+    ))
+{%- endmacro %}

@@ -1,0 +1,152 @@
+"""Great Expectations suites as code, and running them on Spark Connect DataFrames.
+
+Suites are built from the rule definitions in :mod:`expectations.rules`; never hand-edit GX JSON.
+Each expectation carries ``meta.rule`` so a result maps back to the rule name used in quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import great_expectations as gx
+import great_expectations.expectations as gxe
+from great_expectations.data_context.types.base import ProgressBarsConfig
+
+from expectations.rules import Rule, position_rules
+
+DATASOURCE = "lakehouse_spark"
+
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def _expectations(rule: Rule, mostly: float) -> list[gxe.Expectation]:
+    meta = {"rule": rule.name}
+    out: list[gxe.Expectation] = []
+    if not rule.null_ok:
+        out.append(gxe.ExpectColumnValuesToNotBeNull(column=rule.column, mostly=mostly, meta=meta))
+    if rule.kind == "between":
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=rule.column,
+                min_value=rule.params.get("min"),
+                max_value=rule.params.get("max"),
+                mostly=mostly,
+                meta=meta,
+            )
+        )
+    elif rule.kind == "max":
+        out.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=rule.column, max_value=rule.params["max"], mostly=mostly, meta=meta
+            )
+        )
+    elif rule.kind == "in_set":
+        out.append(
+            gxe.ExpectColumnValuesToBeInSet(
+                column=rule.column, value_set=rule.params["values"], mostly=mostly, meta=meta
+            )
+        )
+    elif rule.kind == "regex":
+        out.append(
+            gxe.ExpectColumnValuesToMatchRegex(
+                column=rule.column, regex=rule.params["pattern"], mostly=mostly, meta=meta
+            )
+        )
+    elif rule.kind != "not_null":
+        raise ValueError(f"unknown rule kind {rule.kind!r} in rule {rule.name}")
+    return out
+
+
+def build_suite(name: str, rules: list[Rule], mostly: float) -> gx.ExpectationSuite:
+    """A suite with the expectations of ``rules``, each passing when ≥ ``mostly`` of rows comply."""
+    expectations = [e for rule in rules for e in _expectations(rule, mostly)]
+    return gx.ExpectationSuite(name=name, expectations=expectations)
+
+
+def positions_suite(rules: dict[str, Any]) -> gx.ExpectationSuite:
+    """The suite guarding silver.telematics__positions (数据合格 rules)."""
+    return build_suite(
+        "telematics__positions", position_rules(rules), rules["quality"]["min_pass_fraction"]
+    )
+
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation's result, flattened for reports and Dagster metadata."""
+
+    expectation: str
+    column: str
+    rule: str
+    success: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_percent: float
+
+
+@dataclass
+class ValidationReport:
+    """What a suite run found."""
+
+    suite: str
+    success: bool
+    rows: int
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    def unexpected_by_rule(self) -> dict[str, int]:
+        """Unexpected rows per rule name (a rule's not-null and range counts add up)."""
+        out: dict[str, int] = {}
+        for o in self.outcomes:
+            out[o.rule] = out.get(o.rule, 0) + o.unexpected_count
+        return out
+
+    def summary(self) -> str:
+        status = "passed" if self.success else "FAILED"
+        lines = [f"suite {self.suite}: {status} on {self.rows} rows"]
+        for o in self.outcomes:
+            if o.unexpected_count:
+                lines.append(
+                    f"  {o.rule} ({o.expectation} on {o.column}): {o.unexpected_count} unexpected"
+                    f" ({o.unexpected_percent:.2f} %){'' if o.success else ' — FAILED'}"
+                )
+        return "\n".join(lines)
+
+
+def validate_dataframe(df: Any, suite: gx.ExpectationSuite) -> ValidationReport:
+    """Run ``suite`` on a Spark (Connect) DataFrame in an ephemeral GX context."""
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_or_update_spark(name=DATASOURCE)
+    asset = source.add_dataframe_asset(name=suite.name)
+    batch_definition = asset.add_batch_definition_whole_dataframe(f"{suite.name}__batch")
+    suite = context.suites.add_or_update(suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=f"{suite.name}__validation", data=batch_definition, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": df}, result_format={"result_format": "SUMMARY"}
+    )
+    outcomes = []
+    rows = 0
+    for r in result.results:
+        cfg = r.expectation_config
+        res = r.result or {}
+        rows = max(rows, int(res.get("element_count") or 0))
+        outcomes.append(
+            ExpectationOutcome(
+                expectation=cfg.type,
+                column=cfg.kwargs.get("column", ""),
+                rule=(cfg.meta or {}).get("rule", cfg.type),
+                success=bool(r.success),
+                element_count=int(res.get("element_count") or 0),
+                unexpected_count=int(res.get("unexpected_count") or 0),
+                unexpected_percent=float(res.get("unexpected_percent") or 0.0),
+            )
+        )
+    return ValidationReport(suite=suite.name, success=bool(result.success), rows=rows,
+                            outcomes=outcomes)

@@ -1,0 +1,338 @@
+"""Land files from the landing zone into bronze Delta tables (extract + load, no transformation).
+
+Every bronze row keeps its lineage (source file, line, the file's SM3 digest, landed_at). A file whose
+digest was landed before is skipped, so re-running is a no-op. Lines that cannot be parsed go to the
+feed's quarantine table as ``malformed_record``; a file that cannot be read at all goes to
+``ops.landing__rejected_files`` with the error. Nothing is moved or edited in the landing zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+
+from transforms.crypto import sm3_file
+from transforms.feeds import POSITIONS, Feed
+from transforms.lake import registry
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+MALFORMED = "malformed_record"
+TS = pa.timestamp("us", tz="UTC")  # GMT+8 wall-clock values, see docs/tables.md
+
+FILES_SCHEMA = pa.schema([
+    ("file_path", pa.string()), ("domain", pa.string()), ("feed", pa.string()),
+    ("folder_date", pa.date32()), ("file_sm3", pa.string()), ("size_bytes", pa.int64()),
+    ("lines", pa.int64()), ("records", pa.int64()), ("malformed", pa.int64()),
+    ("status", pa.string()), ("landed_at", TS), ("published_at", TS),
+])
+REJECTED_SCHEMA = pa.schema([
+    ("file_path", pa.string()), ("domain", pa.string()), ("feed", pa.string()),
+    ("file_sm3", pa.string()), ("error", pa.string()), ("rejected_at", TS),
+])
+LINEAGE = [
+    ("_source_file", pa.string()), ("_line", pa.int64()), ("_file_sm3", pa.string()),
+    ("_landed_at", TS), ("_folder_date", pa.date32()),
+]
+
+
+def now_beijing() -> dt.datetime:
+    """Wall-clock GMT+8 now, naive (the lake's time convention), to the microsecond."""
+    return dt.datetime.now(BEIJING).replace(tzinfo=None)
+
+
+def bronze_schema(feed: Feed) -> pa.Schema:
+    return pa.schema([(f, pa.string()) for f in feed.fields] + LINEAGE)
+
+
+def quarantine_schema(feed: Feed) -> pa.Schema:
+    """Schema of a feed's quarantine table (positions keep their typed key columns)."""
+    typed = []
+    if feed is POSITIONS:
+        typed = [
+            ("platform_id", pa.string()), ("plate", pa.string()), ("plate_color", pa.int32()),
+            ("gnss_time", TS), ("day", pa.date32()), ("received_at", TS),
+        ]
+    return pa.schema(
+        typed
+        + [("failed_rules", pa.list_(pa.string())), ("raw_record", pa.string())]
+        + LINEAGE[:4]
+        + [("_quarantined_at", TS)]
+    )
+
+
+class FileRejected(Exception):
+    """The whole file cannot be landed."""
+
+
+@dataclass
+class ParsedFile:
+    records: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, error
+    lines: int = 0
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
+    """One JSON object per line; blank lines are ignored; anything else is a malformed line."""
+    out = ParsedFile()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        out.lines += 1
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as exc:
+            out.malformed.append((number, raw.decode("utf-8", "replace"), f"not UTF-8: {exc}"))
+            continue
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            out.malformed.append((number, text, f"not JSON: {exc.msg} at column {exc.colno}"))
+            continue
+        if not isinstance(obj, dict):
+            out.malformed.append((number, text, "not a JSON object"))
+            continue
+        out.records.append((number, {f: _as_text(obj.get(f)) for f in feed.fields}))
+    return out
+
+
+def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
+    """UTF-8 CSV with a header naming the contract fields; a row of the wrong width is malformed."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"not UTF-8: {exc}") from None
+    lines = text.split("\n")
+    header = next(csv.reader([lines[0].rstrip("\r")])) if lines and lines[0].strip() else []
+    header = [h.strip() for h in header]
+    missing = [f for f in feed.required if f not in header]
+    if missing:
+        raise FileRejected(f"CSV header lacks required columns: {', '.join(missing)}")
+    index = {name: i for i, name in enumerate(header) if name in feed.fields}
+    out = ParsedFile()
+    for number, line in enumerate(lines[1:], start=2):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        out.lines += 1
+        try:
+            row = next(csv.reader(io.StringIO(line)))
+        except csv.Error as exc:
+            out.malformed.append((number, line, f"CSV error: {exc}"))
+            continue
+        if len(row) != len(header):
+            out.malformed.append(
+                (number, line, f"CSV row has {len(row)} fields, header has {len(header)}")
+            )
+            continue
+        out.records.append(
+            (number, {f: (row[i] if i is not None and row[i] != "" else None)
+                      for f, i in ((f, index.get(f)) for f in feed.fields)})
+        )
+    return out
+
+
+def parse_file(path: Path, feed: Feed) -> ParsedFile:
+    """Parse a landing file of ``feed``; raises FileRejected when it cannot be read at all."""
+    suffix = path.suffix.lower()
+    if suffix not in feed.extensions:
+        raise FileRejected(
+            f"unsupported file type {suffix or '(none)'} for feed {feed.key}; "
+            f"expected {', '.join(feed.extensions)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileRejected(f"cannot read: {exc}") from None
+    return parse_csv(data, feed) if suffix == ".csv" else parse_jsonl(data, feed)
+
+
+@dataclass
+class LandingResult:
+    """What one landing pass did for one feed."""
+
+    feed: str
+    landed_files: int = 0
+    skipped_files: int = 0
+    rejected_files: int = 0
+    records: int = 0
+    malformed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def folder_dates(lake: Path, feed: Feed) -> list[dt.date]:
+    """Date folders present in the feed's landing directory."""
+    base = lake / "landing" / feed.domain / feed.name
+    dates = []
+    if base.is_dir():
+        for child in sorted(base.iterdir()):
+            if child.is_dir():
+                try:
+                    dates.append(dt.date.fromisoformat(child.name))
+                except ValueError:
+                    continue
+    return dates
+
+
+def candidate_files(
+    lake: Path, feed: Feed, dates: Iterable[dt.date] | None
+) -> list[tuple[dt.date, Path]]:
+    """Files of the feed in date-folder order, then file-name order."""
+    wanted = set(dates) if dates is not None else None
+    out = []
+    base = lake / "landing" / feed.domain / feed.name
+    for day in folder_dates(lake, feed):
+        if wanted is not None and day not in wanted:
+            continue
+        for path in sorted((base / day.isoformat()).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                out.append((day, path))
+    return out
+
+
+def _known_digests(lake: Path) -> set[str]:
+    known: set[str] = set()
+    for name in ("ops.landing__files", "ops.landing__rejected_files"):
+        t = registry.table(name)
+        if t.exists(lake):
+            col = DeltaTable(str(t.location(lake))).to_pyarrow_table(columns=["file_sm3"])
+            known.update(col.column("file_sm3").to_pylist())
+    return known
+
+
+def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str] | None = None):
+    t = registry.table(table_name)
+    write_deltalake(str(t.location(lake)), data, mode="append", partition_by=partition_by or None)
+
+
+def _bronze_rows(feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime,
+                 parsed: ParsedFile) -> pa.Table:
+    n = len(parsed.records)
+    columns = {f: [rec.get(f) for _, rec in parsed.records] for f in feed.fields}
+    columns["_source_file"] = [rel] * n
+    columns["_line"] = [line for line, _ in parsed.records]
+    columns["_file_sm3"] = [digest] * n
+    columns["_landed_at"] = [landed_at] * n
+    columns["_folder_date"] = [day] * n
+    return pa.Table.from_pydict(columns, schema=bronze_schema(feed))
+
+
+def _malformed_rows(feed: Feed, rel: str, digest: str, landed_at: dt.datetime,
+                    parsed: ParsedFile) -> pa.Table:
+    schema = quarantine_schema(feed)
+    n = len(parsed.malformed)
+    columns: dict[str, list] = {name: [None] * n for name in schema.names}
+    columns["failed_rules"] = [[MALFORMED]] * n
+    columns["raw_record"] = [raw for _, raw, _ in parsed.malformed]
+    columns["_source_file"] = [rel] * n
+    columns["_line"] = [line for line, _, _ in parsed.malformed]
+    columns["_file_sm3"] = [digest] * n
+    columns["_landed_at"] = [landed_at] * n
+    columns["_quarantined_at"] = [landed_at] * n
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _delete_partial(lake: Path, table_name: str, digests: list[str]) -> None:
+    """Remove rows of files whose landing was interrupted before it was recorded (crash safety)."""
+    t = registry.table(table_name)
+    if digests and t.exists(lake):
+        quoted = ", ".join(f"'{d}'" for d in digests)
+        DeltaTable(str(t.location(lake))).delete(f"_file_sm3 IN ({quoted})")
+
+
+def land_feed(
+    lake: Path,
+    feed: Feed,
+    dates: Iterable[dt.date] | None = None,
+    progress: Callable[[str], None] | None = None,
+    batch_rows: int = 2_000_000,
+) -> LandingResult:
+    """Land every not-yet-landed file of ``feed`` (optionally only the given date folders)."""
+    say = progress or (lambda _msg: None)
+    result = LandingResult(feed=feed.key)
+    known = _known_digests(lake)
+    landed_at = now_beijing()
+    pending_bronze: list[pa.Table] = []
+    pending_malformed: list[pa.Table] = []
+    pending_files: list[dict] = []
+    rejected: list[dict] = []
+
+    def flush() -> None:
+        if not pending_files:
+            return
+        digests = [f["file_sm3"] for f in pending_files]
+        _delete_partial(lake, feed.bronze_table, digests)
+        _delete_partial(lake, feed.quarantine_table, digests)
+        partitions = ["_folder_date"] if feed is POSITIONS else None
+        bronze = pa.concat_tables(pending_bronze)
+        if bronze.num_rows:
+            _append(lake, feed.bronze_table, bronze, partitions)
+        malformed = pa.concat_tables(pending_malformed)
+        if malformed.num_rows:
+            _append(lake, feed.quarantine_table, malformed)
+        _append(lake, "ops.landing__files", pa.Table.from_pylist(pending_files, FILES_SCHEMA))
+        pending_bronze.clear()
+        pending_malformed.clear()
+        pending_files.clear()
+
+    files = candidate_files(lake, feed, dates)
+    rows_in_batch = 0
+    for day, path in files:
+        rel = str(path.relative_to(lake))
+        digest = sm3_file(path)
+        if digest in known:
+            result.skipped_files += 1
+            continue
+        known.add(digest)
+        try:
+            parsed = parse_file(path, feed)
+        except FileRejected as exc:
+            result.rejected_files += 1
+            result.errors.append(f"{rel}: {exc}")
+            rejected.append({"file_path": rel, "domain": feed.domain, "feed": feed.name,
+                             "file_sm3": digest, "error": str(exc), "rejected_at": landed_at})
+            say(f"  rejected {rel}: {exc}")
+            continue
+        pending_bronze.append(_bronze_rows(feed, rel, digest, day, landed_at, parsed))
+        pending_malformed.append(_malformed_rows(feed, rel, digest, landed_at, parsed))
+        pending_files.append({
+            "file_path": rel, "domain": feed.domain, "feed": feed.name, "folder_date": day,
+            "file_sm3": digest, "size_bytes": path.stat().st_size, "lines": parsed.lines,
+            "records": len(parsed.records), "malformed": len(parsed.malformed),
+            "status": "landed", "landed_at": landed_at, "published_at": None,
+        })
+        result.landed_files += 1
+        result.records += len(parsed.records)
+        result.malformed += len(parsed.malformed)
+        if parsed.malformed:
+            say(f"  {rel}: {len(parsed.malformed)} malformed line(s) quarantined")
+        rows_in_batch += len(parsed.records)
+        if rows_in_batch >= batch_rows:
+            flush()
+            rows_in_batch = 0
+            say(f"  {feed.key}: {result.landed_files} files, {result.records:,} records landed")
+    flush()
+    if rejected:
+        _append(lake, "ops.landing__rejected_files", pa.Table.from_pylist(rejected, REJECTED_SCHEMA))
+    say(
+        f"{feed.key}: landed {result.landed_files} file(s), {result.records:,} records, "
+        f"{result.malformed} malformed, {result.skipped_files} already landed, "
+        f"{result.rejected_files} rejected"
+    )
+    return result

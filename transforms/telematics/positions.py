@@ -1,0 +1,131 @@
+"""Positions: bronze strings → typed records → qualification tags → silver / quarantine rows.
+
+Pure ``DataFrame -> DataFrame`` functions; the job that reads, validates and writes is
+:mod:`transforms.jobs.positions`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from expectations.rules import Rule, position_rules
+
+TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
+LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]
+KEY = ["plate", "plate_color", "gnss_time"]
+
+SILVER_COLUMNS = [
+    "platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed", "recorder_speed",
+    "mileage_km", "direction", "altitude", "state", "alarm", "received_at", "is_late", "day",
+    *LINEAGE,
+]
+QUARANTINE_COLUMNS = [
+    "platform_id", "plate", "plate_color", "gnss_time", "day", "received_at", "failed_rules",
+    "raw_record", *LINEAGE, "_quarantined_at",
+]
+RAW_FIELDS = [
+    "platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed", "recorder_speed",
+    "mileage_km", "direction", "altitude", "state", "alarm", "received_at",
+]
+
+
+def _number(name: str, kind: str) -> Column:
+    """A string field as a number; null when absent or not a number of that kind."""
+    value = F.trim(F.col(name))
+    if kind in ("int", "bigint"):
+        # integral fields accept "12" and "12.0" but not "12.5"
+        as_double = value.try_cast("double")
+        return F.when(as_double == F.floor(as_double), as_double.try_cast(kind))
+    return value.try_cast(kind)
+
+
+def _time(name: str) -> Column:
+    value = F.trim(F.col(name))
+    return F.when(value.rlike(TIME_PATTERN), value.try_cast("timestamp"))
+
+
+def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
+    """Bronze position strings typed; unparseable values become null (a rule then fails)."""
+    late_after_s = rules["qualification"]["late_after_s"]
+    typed = bronze.select(
+        F.trim("platform_id").alias("platform_id"),
+        F.trim("plate").alias("plate"),
+        _number("plate_color", "int").alias("plate_color"),
+        _time("gnss_time").alias("gnss_time"),
+        _number("lon", "double").alias("lon"),
+        _number("lat", "double").alias("lat"),
+        _number("speed", "double").alias("speed"),
+        _number("recorder_speed", "double").alias("recorder_speed"),
+        _number("mileage_km", "double").alias("mileage_km"),
+        _number("direction", "int").alias("direction"),
+        _number("altitude", "int").alias("altitude"),
+        _number("state", "bigint").alias("state"),
+        _number("alarm", "bigint").alias("alarm"),
+        # a record without its reception time is taken as received when its file landed
+        F.coalesce(_time("received_at"), F.col("_landed_at")).alias("received_at"),
+        F.to_json(F.struct(*[F.col(c) for c in RAW_FIELDS])).alias("raw_record"),
+        *LINEAGE,
+    )
+    lead_s = F.unix_timestamp("gnss_time") - F.unix_timestamp("received_at")
+    return typed.select(
+        "*",
+        lead_s.alias("gnss_lead_s"),
+        (lead_s < -late_after_s).alias("is_late"),
+        F.to_date("gnss_time").alias("day"),
+    )
+
+
+def rule_passes(rule: Rule) -> Column:
+    """True when the row satisfies ``rule`` (the same semantics as its GX expectations)."""
+    col = F.col(rule.column)
+    if rule.kind == "not_null":
+        check = F.lit(True)
+    elif rule.kind == "between":
+        check = F.lit(True)
+        if rule.params.get("min") is not None:
+            check = check & (col >= F.lit(rule.params["min"]))
+        if rule.params.get("max") is not None:
+            check = check & (col <= F.lit(rule.params["max"]))
+    elif rule.kind == "max":
+        check = col <= F.lit(rule.params["max"])
+    elif rule.kind == "in_set":
+        check = col.isin(rule.params["values"])
+    elif rule.kind == "regex":
+        check = col.rlike(rule.params["pattern"])
+    else:
+        raise ValueError(f"unknown rule kind {rule.kind!r}")
+    if rule.null_ok:
+        return col.isNull() | check
+    return col.isNotNull() & F.coalesce(check, F.lit(False))
+
+
+def tag_rules(typed: DataFrame, rules: dict[str, Any]) -> DataFrame:
+    """Adds ``failed_rules``: the names of the qualification rules the row breaks (empty: qualified)."""
+    failed = [F.when(~rule_passes(r), F.lit(r.name)) for r in position_rules(rules)]
+    return typed.withColumn("failed_rules", F.filter(F.array(*failed), lambda x: x.isNotNull()))
+
+
+def qualified(tagged: DataFrame) -> DataFrame:
+    """Qualified records, one per key, the copy received last winning (then the one landed last)."""
+    latest_first = Window.partitionBy(*KEY).orderBy(
+        F.col("received_at").desc(), F.col("_landed_at").desc(), F.col("_file_sm3").desc(),
+        F.col("_line").desc(),
+    )
+    return (
+        tagged.where(F.size("failed_rules") == 0)
+        .withColumn("_rank", F.row_number().over(latest_first))
+        .where(F.col("_rank") == 1)
+        .select(*SILVER_COLUMNS)
+    )
+
+
+def unqualified(tagged: DataFrame, quarantined_at: Any) -> DataFrame:
+    """Records that break at least one rule, as quarantine rows."""
+    return (
+        tagged.where(F.size("failed_rules") > 0)
+        .withColumn("_quarantined_at", F.lit(str(quarantined_at)).cast("timestamp"))
+        .select(*QUARANTINE_COLUMNS)
+    )
