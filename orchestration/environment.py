@@ -1,0 +1,69 @@
+"""Resolve the environment: where the lake is, which engine, which rules; and the resources."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from pyspark.sql import SparkSession
+
+from transforms.lake.session import endpoint, get_spark, lake_root
+from transforms.rules import load_rules
+
+REPO = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO / "dbt_project"
+DAGSTER_TEMPLATE = REPO / "infra" / "dagster" / "dagster.yaml"
+
+
+class LakehouseResource(dg.ConfigurableResource):
+    """The lake, its rules and the Spark Connect session (embedded Sail or the configured remote)."""
+
+    lake: str | None = None  # default: $LAKEHOUSE_LAKE, else ./lake
+    rules_file: str | None = None  # default: $LAKEHOUSE_RULES, else transforms/rules.yaml only
+
+    @property
+    def root(self) -> Path:
+        return lake_root(self.lake)
+
+    def rules(self) -> dict[str, Any]:
+        return load_rules(self.rules_file)
+
+    def spark(self) -> SparkSession:
+        return get_spark(self.root)
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for a dbt process: the same engine endpoint and lake as this process."""
+        ep = endpoint()
+        return {
+            "LAKEHOUSE_DBT_TARGET": "remote",
+            "LAKEHOUSE_SPARK_HOST": ep.host,
+            "LAKEHOUSE_SPARK_PORT": str(ep.port),
+            "LAKEHOUSE_LAKE_ABS": str(self.root),
+        }
+
+
+def resources(lake: str | None = None, rules_file: str | None = None) -> dict[str, Any]:
+    """Resources for every environment: only configuration (env vars) tells local from cluster."""
+    return {
+        "lakehouse": LakehouseResource(lake=lake, rules_file=rules_file),
+        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+    }
+
+
+def dagster_home(lake: Path) -> Path:
+    """$DAGSTER_HOME if set, else ``<lake>/_dagster``: the lake's run history."""
+    return Path(os.environ.get("DAGSTER_HOME") or lake / "_dagster").resolve()
+
+
+def ensure_dagster_home(lake: Path) -> Path:
+    """The Dagster home of ``lake``, created with the project's instance config if new."""
+    home = dagster_home(lake)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        shutil.copyfile(DAGSTER_TEMPLATE, config)
+    return home

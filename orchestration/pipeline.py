@@ -1,0 +1,110 @@
+"""Run the whole pipeline for a lake in this process, through Dagster (runs recorded in $DAGSTER_HOME)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.environment import ensure_dagster_home, resources
+from transforms.feeds import POSITIONS
+from transforms.jobs.landing import folder_dates
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+class PipelineError(Exception):
+    """The pipeline could not run or a run failed."""
+
+
+@dataclass
+class PipelineResult:
+    lake: Path
+    days: list[dt.date]
+    runs: list[tuple[str, str, bool, float]] = field(default_factory=list)  # name, run id, ok, s
+
+    @property
+    def success(self) -> bool:
+        return all(ok for _, _, ok, _ in self.runs)
+
+
+# the terminal shows the assets' own progress lines (INFO); Dagster's step chatter (DEBUG) stays in
+# the run's event log, visible in the Dagster UI
+CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def run_pipeline(
+    lake: Path,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    rules_file: str | None = None,
+    progress: Callable[[str], None] = print,
+) -> PipelineResult:
+    """Land, validate and publish the landing days in [start, end] (default: all), then refresh."""
+    if not lake.is_dir():
+        raise PipelineError(
+            f"lake {lake} does not exist; create it with `lakehouse generate --lake {lake}` "
+            "or point --lake / $LAKEHOUSE_LAKE at an existing lake"
+        )
+    if start and end and start > end:
+        raise PipelineError(f"--start {start} is after --end {end}")
+    home = ensure_dagster_home(lake)
+    from orchestration.defs.telematics import dbt, master, positions
+    from orchestration.defs.telematics.partitions import landing_days
+
+    valid = set(landing_days.get_partition_keys())
+    days = [
+        d for d in folder_dates(lake, POSITIONS)
+        if (start is None or d >= start) and (end is None or d <= end)
+    ]
+    outside = [d for d in days if d.isoformat() not in valid]
+    if outside:
+        raise PipelineError(
+            f"landing folders outside the partition range ({landing_days.start:%Y-%m-%d} … today): "
+            + ", ".join(d.isoformat() for d in outside)
+        )
+    result = PipelineResult(lake=lake, days=days)
+    instance = dg.DagsterInstance.from_config(str(home))
+    res = resources(lake=str(lake), rules_file=rules_file)
+
+    def execute(name: str, assets: list, tags: dict[str, str] | None = None) -> None:
+        t0 = time.perf_counter()
+        progress(f"▶ {name}")
+        run = dg.materialize(
+            assets, instance=instance, resources=res, tags=tags, raise_on_error=False,
+            run_config=CONSOLE,
+        )
+        seconds = time.perf_counter() - t0
+        result.runs.append((name, run.run_id, run.success, seconds))
+        for event in run.all_events:
+            if event.event_type_value == "STEP_FAILURE":
+                progress(f"  ✗ {event.step_key}: {event.event_specific_data.error.message.strip()}")
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                data = event.event_specific_data
+                if not data.passed:
+                    progress(f"  ✗ check {data.check_name} on {data.asset_key.to_user_string()}")
+        progress(f"  {'✓' if run.success else '✗'} {name}: {seconds:.1f} s (run {run.run_id[:8]})")
+        if not run.success:
+            raise PipelineError(f"run {name} failed (run id {run.run_id}); see the Dagster UI")
+
+    if days:
+        first, last = days[0].isoformat(), days[-1].isoformat()
+        progress(f"positions: landing days {first} … {last} ({len(days)} day(s))")
+        execute(
+            "positions: land → validate → publish",
+            [positions.bronze_positions, positions.silver_positions],
+            tags={RANGE_START: first, RANGE_END: last},
+        )
+    else:
+        progress("positions: no landing days in range")
+    execute(
+        "master data and dbt models",
+        [master.bronze_vehicles, master.bronze_counties, master.silver_vehicles,
+         master.silver_counties, dbt.dbt_telematics],
+    )
+    return result

@@ -1,0 +1,68 @@
+"""Parsing landing files and landing them idempotently (transforms/jobs/landing.py)."""
+
+import json
+
+import pytest
+from deltalake import DeltaTable
+
+from transforms.feeds import COUNTIES, POSITIONS
+from transforms.jobs.landing import FileRejected, land_feed, parse_csv, parse_jsonl
+
+
+def test_jsonl_keeps_good_lines_and_reports_malformed_ones():
+    data = (
+        '{"plate": "闽J12345", "plate_color": 2, "speed": 12.5}\n'
+        "\n"
+        "{broken\n"
+        "[1, 2]\n"
+        '{"plate": "闽J2", "extra": {"a": 1}}\n'
+    ).encode()
+    parsed = parse_jsonl(data, POSITIONS)
+    assert parsed.lines == 4
+    assert [line for line, _ in parsed.records] == [1, 5]
+    assert parsed.records[0][1]["plate_color"] == "2"
+    assert parsed.records[0][1]["speed"] == "12.5"
+    assert parsed.records[0][1]["gnss_time"] is None
+    assert [(line, err.split(":")[0]) for line, _, err in parsed.malformed] == [
+        (3, "not JSON"), (4, "not a JSON object")]
+
+
+def test_csv_maps_columns_by_header_and_flags_wrong_widths():
+    header = ",".join(reversed(POSITIONS.fields))
+    row = ",".join(str(i) for i in range(len(POSITIONS.fields)))
+    parsed = parse_csv(f"{header}\n{row}\n1,2,3\n".encode(), POSITIONS)
+    assert parsed.records[0][0] == 2
+    assert parsed.records[0][1]["received_at"] == "0"  # first header column
+    assert parsed.malformed[0][0] == 3
+
+
+def test_csv_without_required_columns_is_rejected():
+    with pytest.raises(FileRejected, match="lacks required columns"):
+        parse_csv(b"plate,speed\n", POSITIONS)
+
+
+def test_landing_twice_is_a_noop_and_lineage_is_kept(tmp_path):
+    lake = tmp_path / "lake"
+    folder = lake / "landing/telematics/counties/2026-11-01"
+    folder.mkdir(parents=True)
+    lines = [json.dumps({"county_code": "350902", "name": "蕉城区"}, ensure_ascii=False), "oops"]
+    (folder / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "b.txt").write_text("x", encoding="utf-8")
+
+    first = land_feed(lake, COUNTIES)
+    second = land_feed(lake, COUNTIES)
+
+    assert (first.landed_files, first.records, first.malformed, first.rejected_files) == (1, 1, 1, 1)
+    assert (second.landed_files, second.skipped_files, second.records) == (0, 2, 0)
+    bronze = DeltaTable(str(lake / "bronze/telematics__counties")).to_pyarrow_table().to_pylist()
+    assert len(bronze) == 1
+    row = bronze[0]
+    assert row["_source_file"] == "landing/telematics/counties/2026-11-01/a.jsonl"
+    assert row["_line"] == 1
+    assert len(row["_file_sm3"]) == 64
+    quarantine = DeltaTable(str(lake / "quarantine/telematics__counties")).to_pyarrow_table()
+    assert quarantine.column("raw_record").to_pylist() == ["oops"]
+    assert quarantine.column("failed_rules").to_pylist() == [["malformed_record"]]
+    rejected = DeltaTable(str(lake / "ops/landing__rejected_files")).to_pyarrow_table().to_pylist()
+    assert [r["file_path"].rsplit("/", 1)[1] for r in rejected] == ["b.txt"]
+    assert "unsupported file type .txt" in rejected[0]["error"]
