@@ -32,8 +32,6 @@
             ) -%}
         {%- endfor -%}
     {%- endif -%}
-    {#- the hook itself renders to a harmless statement -#}
-    select 1
 {% endmacro %}
 
 

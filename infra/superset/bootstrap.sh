@@ -25,11 +25,14 @@ step "superset db upgrade"
 "$SUPERSET_BIN" db upgrade
 
 step "admin user '$ADMIN_USER'"
-"$SUPERSET_BIN" fab create-admin --username "$ADMIN_USER" --firstname Lakehouse \
+CREATED="$("$SUPERSET_BIN" fab create-admin --username "$ADMIN_USER" --firstname Lakehouse \
     --lastname Admin --email "${SUPERSET_ADMIN_EMAIL:-$ADMIN_USER@lakehouse.local}" \
-    --password "$SUPERSET_ADMIN_PASSWORD"
-# create-admin leaves an existing user alone: make the env password authoritative
-"$SUPERSET_BIN" fab reset-password --username "$ADMIN_USER" --password "$SUPERSET_ADMIN_PASSWORD"
+    --password "$SUPERSET_ADMIN_PASSWORD")"
+echo "$CREATED"
+if [[ "$CREATED" == *"already exists"* ]]; then
+    # create-admin leaves an existing user alone: make the env password authoritative
+    "$SUPERSET_BIN" fab reset-password --username "$ADMIN_USER" --password "$SUPERSET_ADMIN_PASSWORD"
+fi
 
 step "superset init"
 "$SUPERSET_BIN" init

@@ -52,7 +52,7 @@ def render_bundle(serving_db: Path, extension_dir: Path, source_dir: Path = SOUR
                 raise ValueError(
                     f"{rel}: position charts {sorted(referenced)} != chart files {sorted(charts)}"
                 )
-    leftover = [rel for rel, text in files.items() if "@SERVING_DB@" in text or "@EXTENSION" in text]
+    leftover = [rel for rel, text in files.items() if any(t in text for t in substitutions)]
     if leftover or "metadata.yaml" not in files:
         raise ValueError(f"bad bundle: unsubstituted {leftover} or no metadata.yaml")
     return files

@@ -103,8 +103,10 @@ def build_serving_db(
         con.execute("LOAD delta")
         for view, rel in GOLD_VIEWS:
             table = _sql_str(lake / rel)
-            con.execute(f"CREATE OR REPLACE VIEW main.{view} AS SELECT * FROM delta_scan('{table}')")
-            con.execute(f"SELECT * FROM main.{view} LIMIT 0")  # bind now: fail here, not in Superset
+            select = f"SELECT * FROM delta_scan('{table}')"
+            con.execute(f"CREATE OR REPLACE VIEW main.{view} AS {select}")
+            # bind now: a broken view fails here, not inside a dashboard
+            con.execute(f"SELECT * FROM main.{view} LIMIT 0")
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -118,7 +120,7 @@ def _sql_str(value: object) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lake", type=Path, default=Path(os.environ.get("LAKEHOUSE_LAKE", "lake")))
-    parser.add_argument("--out", type=Path, default=None, help="default: <state dir>/serving.duckdb")
+    parser.add_argument("--out", type=Path, default=None, help="default: <state>/serving.duckdb")
     parser.add_argument("--extension-file", default=None, help="path to delta.duckdb_extension")
     parser.add_argument("--extension-dir", type=Path, default=None)
     args = parser.parse_args(argv)

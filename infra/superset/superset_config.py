@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,8 @@ SUPERSET_STATE_DIR.mkdir(parents=True, exist_ok=True)
 DATA_DIR = str(SUPERSET_STATE_DIR)
 
 # --- metadata DB: SQLite in the state dir (point SUPERSET_DATABASE_URI at PostgreSQL instead) ----
-SQLALCHEMY_DATABASE_URI = os.environ.get(
-    "SUPERSET_DATABASE_URI", f"sqlite:///{SUPERSET_STATE_DIR / 'superset.db'}?check_same_thread=false"
-)
+SQLITE_METADATA_URI = f"sqlite:///{SUPERSET_STATE_DIR / 'superset.db'}?check_same_thread=false"
+SQLALCHEMY_DATABASE_URI = os.environ.get("SUPERSET_DATABASE_URI", SQLITE_METADATA_URI)
 
 # --- secrets ----------------------------------------------------------------------------------
 DEMO_SECRET_KEY = "lakehouse-demo-secret-key-change-me"  # noqa: S105 (demo only, announced below)
@@ -91,30 +91,40 @@ def _setting(cursor: Any, name: str) -> Any:
     return cursor.fetchone()[0]
 
 
+_LOCK_DOWN_MUTEX = threading.Lock()
+
+
 def lock_down_duckdb(dbapi_connection: Any, connection_record: Any = None) -> None:
     """Pool ``connect`` hook: load delta, restrict file access to the lake, lock the config.
 
-    Tolerates a connection that is already locked, as long as external access is off.
+    DuckDB shares one database instance (and its global settings) between the connections a
+    process opens on the same file, so another thread may have locked it already, or be half
+    way: the steps run under a process-wide mutex and skip what is done. Fails closed: a
+    connection whose configuration cannot be locked with external access off raises.
     """
     if not _is_duckdb(dbapi_connection):
         return
-    cursor = dbapi_connection.cursor()
-    try:
-        if _setting(cursor, "lock_configuration"):
+    with _LOCK_DOWN_MUTEX:
+        cursor = dbapi_connection.cursor()
+        try:
+            if not _setting(cursor, "lock_configuration"):
+                try:
+                    cursor.execute("LOAD delta")
+                except Exception:  # noqa: BLE001 - a DuckDB database without the extension
+                    logger.warning("DuckDB: delta extension not loadable on this connection")
+                if _setting(cursor, "enable_external_access"):
+                    dirs = ", ".join(
+                        "'" + d.replace("'", "''") + "'" for d in duckdb_allowed_directories()
+                    )
+                    cursor.execute(f"SET allowed_directories = [{dirs}]")
+                    cursor.execute("SET enable_external_access = false")
+                cursor.execute("SET lock_configuration = true")
+            else:
+                logger.debug("DuckDB connection already locked; keeping its configuration")
             if _setting(cursor, "enable_external_access"):
                 raise RuntimeError("DuckDB connection is locked with external access enabled")
-            logger.info("DuckDB connection already locked; keeping its configuration")
-            return
-        try:
-            cursor.execute("LOAD delta")
-        except Exception:  # noqa: BLE001 - a DuckDB database without the delta extension
-            logger.warning("DuckDB: delta extension not loadable on this connection")
-        dirs = ", ".join("'" + d.replace("'", "''") + "'" for d in duckdb_allowed_directories())
-        cursor.execute(f"SET allowed_directories = [{dirs}]")
-        cursor.execute("SET enable_external_access = false")
-        cursor.execute("SET lock_configuration = true")
-    finally:
-        cursor.close()
+        finally:
+            cursor.close()
 
 
 if not event.contains(Pool, "connect", lock_down_duckdb):

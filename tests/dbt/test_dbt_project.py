@@ -23,29 +23,69 @@ PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 EARTH_RADIUS_KM = 6371.0088
 
 # --- source tables: column -> Spark SQL type (docs/tables.md) -------------------------------
-LINEAGE = {"_source_file": "string", "_line": "bigint", "_file_sm3": "string",
-           "_landed_at": "timestamp"}
+LINEAGE = {
+    "_source_file": "string",
+    "_line": "bigint",
+    "_file_sm3": "string",
+    "_landed_at": "timestamp",
+}
 POSITIONS = {
-    "platform_id": "string", "plate": "string", "plate_color": "int", "gnss_time": "timestamp",
-    "lon": "double", "lat": "double", "speed": "double", "recorder_speed": "double",
-    "mileage_km": "double", "direction": "int", "altitude": "int", "state": "bigint",
-    "alarm": "bigint", "received_at": "timestamp", "is_late": "boolean", "day": "date", **LINEAGE,
+    "platform_id": "string",
+    "plate": "string",
+    "plate_color": "int",
+    "gnss_time": "timestamp",
+    "lon": "double",
+    "lat": "double",
+    "speed": "double",
+    "recorder_speed": "double",
+    "mileage_km": "double",
+    "direction": "int",
+    "altitude": "int",
+    "state": "bigint",
+    "alarm": "bigint",
+    "received_at": "timestamp",
+    "is_late": "boolean",
+    "day": "date",
+    **LINEAGE,
 }
 QUARANTINE = {
-    "platform_id": "string", "plate": "string", "plate_color": "int", "gnss_time": "timestamp",
-    "day": "date", "received_at": "timestamp", "failed_rules": "array<string>",
-    "raw_record": "string", **LINEAGE, "_quarantined_at": "timestamp",
+    "platform_id": "string",
+    "plate": "string",
+    "plate_color": "int",
+    "gnss_time": "timestamp",
+    "day": "date",
+    "received_at": "timestamp",
+    "failed_rules": "array<string>",
+    "raw_record": "string",
+    **LINEAGE,
+    "_quarantined_at": "timestamp",
 }
 VEHICLES = {
-    "plate": "string", "plate_color": "int", "vehicle_type": "string", "enterprise_id": "string",
-    "county_code": "string", "platform_id": "string", "operating_status": "string",
-    "speed_limit_kmh": "double", "route_id": "string", "region_id": "string",
-    "route_exempt": "boolean", "registered_at": "date", "valid_from": "date", "valid_to": "date",
-    "is_current": "boolean", "_source_file": "string", "_landed_at": "timestamp",
+    "plate": "string",
+    "plate_color": "int",
+    "vehicle_type": "string",
+    "enterprise_id": "string",
+    "county_code": "string",
+    "platform_id": "string",
+    "operating_status": "string",
+    "speed_limit_kmh": "double",
+    "route_id": "string",
+    "region_id": "string",
+    "route_exempt": "boolean",
+    "registered_at": "date",
+    "valid_from": "date",
+    "valid_to": "date",
+    "is_current": "boolean",
+    "_source_file": "string",
+    "_landed_at": "timestamp",
 }
 COUNTIES = {
-    "county_code": "string", "name": "string", "city_code": "string", "province_code": "string",
-    "_source_file": "string", "_landed_at": "timestamp",
+    "county_code": "string",
+    "name": "string",
+    "city_code": "string",
+    "province_code": "string",
+    "_source_file": "string",
+    "_landed_at": "timestamp",
 }
 
 A = ("闽J12345", 2)  # known, drives across midnight
@@ -66,59 +106,111 @@ TRACK_A = [
 
 def _position(plate: str, color: int, t: str, lat: float, lon: float) -> dict:
     return {
-        "platform_id": "P1", "plate": plate, "plate_color": str(color), "gnss_time": t,
-        "lon": str(lon), "lat": str(lat), "speed": "40", "recorder_speed": "40",
-        "mileage_km": "1000", "direction": "90", "altitude": "10", "state": "3", "alarm": "0",
-        "received_at": t, "is_late": "false", "day": t[:10], "_source_file": "f.csv",
-        "_line": "2", "_file_sm3": "00", "_landed_at": t,
+        "platform_id": "P1",
+        "plate": plate,
+        "plate_color": str(color),
+        "gnss_time": t,
+        "lon": str(lon),
+        "lat": str(lat),
+        "speed": "40",
+        "recorder_speed": "40",
+        "mileage_km": "1000",
+        "direction": "90",
+        "altitude": "10",
+        "state": "3",
+        "alarm": "0",
+        "received_at": t,
+        "is_late": "false",
+        "day": t[:10],
+        "_source_file": "f.csv",
+        "_line": "2",
+        "_file_sm3": "00",
+        "_landed_at": t,
     }
 
 
 def _quarantined(plate: str | None, color: int | None, t: str | None, rules: str) -> dict:
     return {
-        "platform_id": "P1", "plate": plate, "plate_color": None if color is None else str(color),
-        "gnss_time": t, "day": None if t is None else t[:10], "received_at": t,
-        "failed_rules": rules, "raw_record": "{}", "_source_file": "f.csv", "_line": "3",
-        "_file_sm3": "00", "_landed_at": "2024-05-03 00:00:00",
+        "platform_id": "P1",
+        "plate": plate,
+        "plate_color": None if color is None else str(color),
+        "gnss_time": t,
+        "day": None if t is None else t[:10],
+        "received_at": t,
+        "failed_rules": rules,
+        "raw_record": "{}",
+        "_source_file": "f.csv",
+        "_line": "3",
+        "_file_sm3": "00",
+        "_landed_at": "2024-05-03 00:00:00",
         "_quarantined_at": "2024-05-03 00:00:00",
     }
 
 
 def _vehicle(plate: str, color: int, county: str, registered: str, current: bool = True) -> dict:
     return {
-        "plate": plate, "plate_color": str(color), "vehicle_type": "heavy_truck",
-        "enterprise_id": "E1", "county_code": county, "platform_id": "P1",
-        "operating_status": "operating", "speed_limit_kmh": "80", "route_id": None,
-        "region_id": None, "route_exempt": "false", "registered_at": registered,
-        "valid_from": registered, "valid_to": None if current else "2024-04-30",
-        "is_current": str(current).lower(), "_source_file": "v.csv", "_landed_at": registered,
+        "plate": plate,
+        "plate_color": str(color),
+        "vehicle_type": "heavy_truck",
+        "enterprise_id": "E1",
+        "county_code": county,
+        "platform_id": "P1",
+        "operating_status": "operating",
+        "speed_limit_kmh": "80",
+        "route_id": None,
+        "region_id": None,
+        "route_exempt": "false",
+        "registered_at": registered,
+        "valid_from": registered,
+        "valid_to": None if current else "2024-04-30",
+        "is_current": str(current).lower(),
+        "_source_file": "v.csv",
+        "_landed_at": registered,
     }
 
 
 SOURCE_ROWS = {
-    "silver/telematics__positions": (POSITIONS, [
-        *(_position(*A, t, lat, lon) for t, lat, lon in TRACK_A),
-        _position("闽J99999", 2, f"{D1} 09:00:00", 26.6, 119.5),  # unknown plate
-        _position("闽J12345", 1, f"{D1} 09:00:00", 26.6, 119.5),  # known plate, unknown colour
-    ]),
-    "quarantine/telematics__positions": (QUARANTINE, [
-        _quarantined(*A, f"{D1} 08:10:00", "speed_in_range"),  # also qualified: counts once
-        _quarantined(*A, f"{D1} 12:00:00", "lat_in_range"),
-        _quarantined(*B, f"{D2} 09:00:00", "lon_in_range"),
-        _quarantined(*B, f"{D2} 09:00:00", "lon_in_range|speed_in_range"),  # same record twice
-        _quarantined(None, None, None, "malformed_record"),
-    ]),
-    "silver/telematics__vehicles": (VEHICLES, [
-        _vehicle(*A, "350921", "2024-01-01", current=False),  # old version, elsewhere
-        _vehicle(*A, "350902", "2024-01-01"),
-        _vehicle(*B, "350902", D2),
-        _vehicle(*C, "350921", "2024-03-01"),
-    ]),
-    "silver/telematics__counties": (COUNTIES, [
-        {"county_code": code, "name": name, "city_code": "3509", "province_code": "35",
-         "_source_file": "c.csv", "_landed_at": "2024-01-01 00:00:00"}
-        for code, name in [("350902", "蕉城区"), ("350921", "霞浦县"), ("350981", "福安市")]
-    ]),
+    "silver/telematics__positions": (
+        POSITIONS,
+        [
+            *(_position(*A, t, lat, lon) for t, lat, lon in TRACK_A),
+            _position("闽J99999", 2, f"{D1} 09:00:00", 26.6, 119.5),  # unknown plate
+            _position("闽J12345", 1, f"{D1} 09:00:00", 26.6, 119.5),  # known plate, unknown colour
+        ],
+    ),
+    "quarantine/telematics__positions": (
+        QUARANTINE,
+        [
+            _quarantined(*A, f"{D1} 08:10:00", "speed_in_range"),  # also qualified: counts once
+            _quarantined(*A, f"{D1} 12:00:00", "lat_in_range"),
+            _quarantined(*B, f"{D2} 09:00:00", "lon_in_range"),
+            _quarantined(*B, f"{D2} 09:00:00", "lon_in_range|speed_in_range"),  # same record twice
+            _quarantined(None, None, None, "malformed_record"),
+        ],
+    ),
+    "silver/telematics__vehicles": (
+        VEHICLES,
+        [
+            _vehicle(*A, "350921", "2024-01-01", current=False),  # old version, elsewhere
+            _vehicle(*A, "350902", "2024-01-01"),
+            _vehicle(*B, "350902", D2),
+            _vehicle(*C, "350921", "2024-03-01"),
+        ],
+    ),
+    "silver/telematics__counties": (
+        COUNTIES,
+        [
+            {
+                "county_code": code,
+                "name": name,
+                "city_code": "3509",
+                "province_code": "35",
+                "_source_file": "c.csv",
+                "_landed_at": "2024-01-01 00:00:00",
+            }
+            for code, name in [("350902", "蕉城区"), ("350921", "霞浦县"), ("350981", "福安市")]
+        ],
+    ),
 }
 
 
@@ -130,9 +222,9 @@ def _cast(column: str, sql_type: str) -> str:
 
 def _write_lake(lake: Path) -> None:
     """Write the four source tables as Delta through a throw-away in-process Sail server."""
+    from pysail.spark import SparkConnectServer
     from pyspark.sql import SparkSession
     from pyspark.sql import types as T
-    from pysail.spark import SparkConnectServer
 
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
@@ -159,7 +251,9 @@ def _no_default_spark_session() -> Iterator[None]:
 
     dbt-spark's session cursor calls `SparkSession.builder...getOrCreate()`, which would reuse a
     session another test left as default (pointing at another server) instead of dbt's own
-    embedded Sail server.
+    embedded Sail server. The session dbt created is stopped afterwards, so every build starts
+    with a fresh Sail catalog (Sail keeps one catalog per Spark Connect session), like a new
+    orchestrator process would.
     """
     from pyspark.sql.connect.session import SparkSession
 
@@ -170,6 +264,9 @@ def _no_default_spark_session() -> Iterator[None]:
     try:
         yield
     finally:
+        dbt_session = SparkSession._default_session
+        if dbt_session is not None:
+            dbt_session.stop()
         SparkSession._default_session = saved_default
         SparkSession._active_session.session = saved_active
 
@@ -180,11 +277,16 @@ def _dbt_build(tmp: Path, run: str) -> list[tuple[str, str, str]]:
 
     args = [
         "build",
-        "--project-dir", str(PROJECT_DIR),
-        "--profiles-dir", str(PROJECT_DIR),
-        "--target", "embedded",
-        "--target-path", str(tmp / f"target_{run}"),
-        "--log-path", str(tmp / f"logs_{run}"),
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROJECT_DIR),
+        "--target",
+        "embedded",
+        "--target-path",
+        str(tmp / f"target_{run}"),
+        "--log-path",
+        str(tmp / f"logs_{run}"),
         "--no-use-colors",
         "--quiet",
     ]
@@ -216,16 +318,21 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         county_days = _read(lake, "telematics__county_days", ["day", "county_code"])
         second = _dbt_build(tmp, "second")
     return {
-        "lake": lake, "first": first, "second": second,
-        "vehicle_days": vehicle_days, "county_days": county_days,
+        "lake": lake,
+        "first": first,
+        "second": second,
+        "vehicle_days": vehicle_days,
+        "county_days": county_days,
     }
 
 
 def _haversine_km(p: tuple[str, float, float], q: tuple[str, float, float]) -> float:
     (_, lat1, lon1), (_, lat2, lon2) = p, q
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((phi2 - phi1) / 2) ** 2
-         + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        math.sin((phi2 - phi1) / 2) ** 2
+        + math.cos(phi1) * math.cos(phi2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
@@ -247,10 +354,14 @@ def test_build_runs_every_model_test_and_unit_test(built: dict) -> None:
     names = {name for _, name, _ in nodes}
     assert {"model", "test", "unit_test"} <= {str(k) for k in kinds}
     assert {
-        "stg_telematics__positions", "stg_telematics__quarantined_positions",
-        "stg_telematics__vehicles", "stg_telematics__counties",
-        "fct_telematics__vehicle_days", "fct_telematics__county_days",
-        "test_vehicle_days_points_km_and_midnight", "test_county_days_spine_and_rates",
+        "stg_telematics__positions",
+        "stg_telematics__quarantined_positions",
+        "stg_telematics__vehicles",
+        "stg_telematics__counties",
+        "fct_telematics__vehicle_days",
+        "fct_telematics__county_days",
+        "test_vehicle_days_points_km_and_midnight",
+        "test_county_days_spine_and_rates",
     } <= names
     assert all(status in ("success", "pass") for _, _, status in nodes), nodes
 
@@ -258,8 +369,17 @@ def test_build_runs_every_model_test_and_unit_test(built: dict) -> None:
 def test_vehicle_days_columns_and_values(built: dict) -> None:
     df = built["vehicle_days"]
     assert list(df.columns) == [
-        "day", "plate", "plate_color", "county_code", "enterprise_id", "platform_id", "points",
-        "qualified_points", "km", "first_point_at", "last_point_at",
+        "day",
+        "plate",
+        "plate_color",
+        "county_code",
+        "enterprise_id",
+        "platform_id",
+        "points",
+        "qualified_points",
+        "km",
+        "first_point_at",
+        "last_point_at",
     ]
     rows = {(str(r.day), r.plate, r.plate_color): r for r in df.itertuples()}
     # unknown plate, unknown colour and C (no records) have no row
@@ -285,13 +405,25 @@ def test_vehicle_days_columns_and_values(built: dict) -> None:
 def test_county_days_columns_and_values(built: dict) -> None:
     df = built["county_days"]
     assert list(df.columns) == [
-        "day", "county_code", "county_name", "vehicles", "online_vehicles", "points",
-        "qualified_points", "qualified_rate", "km",
+        "day",
+        "county_code",
+        "county_name",
+        "vehicles",
+        "online_vehicles",
+        "points",
+        "qualified_points",
+        "qualified_rate",
+        "km",
     ]
     got = {
         (str(r.day), r.county_code): (
-            r.county_name, r.vehicles, r.online_vehicles, r.points, r.qualified_points,
-            None if pd.isna(r.qualified_rate) else r.qualified_rate, r.km,
+            r.county_name,
+            r.vehicles,
+            r.online_vehicles,
+            r.points,
+            r.qualified_points,
+            None if pd.isna(r.qualified_rate) else r.qualified_rate,
+            r.km,
         )
         for r in df.itertuples()
     }

@@ -83,3 +83,35 @@ def test_clear_errors(tmp_path):
     result = CliRunner().invoke(
         main, ["run", "--lake", str(tmp_path), "--start", "2026-03-02", "--end", "2026-03-01"])
     assert result.exit_code == 1 and "after" in result.output
+
+
+def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch):
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    lake = tmp_path / "lake"
+    summary = json.loads(cli("generate", "--lake", str(lake), "--start", "2026-10-05", "--days", "2",
+                             "--vehicles", "8", "--seed", "11", "--bad-rate", "0.02", "--json"))
+    assert summary["malformed_lines"] > 0 and summary["duplicate_records"] > 0
+    assert all(n > 0 for n in summary["unqualified_by_rule"].values())
+
+    cli("run", "--lake", str(lake))
+    got = rows(lake)
+    assert got["bronze.telematics__positions"] == summary["parsed_records"]
+    assert got["quarantine.telematics__positions"] == summary["quarantine_records"]
+    assert got["silver.telematics__positions"] == summary["qualified_unique_records"]
+    assert got["silver.telematics__vehicles"] == summary["vehicles"]
+
+    by_rule = query(lake, "SELECT rule, count(*) AS n FROM (SELECT explode(failed_rules) AS rule "
+                          "FROM quarantine.telematics__positions) GROUP BY rule")
+    expected_rules = {k: v for k, v in summary["unqualified_by_rule"].items() if v}
+    expected_rules["malformed_record"] = summary["malformed_lines"]
+    assert {r["rule"]: r["n"] for r in by_rule} == expected_rules
+
+    gold = query(lake, "SELECT CAST(day AS string) AS day, county_code, online_vehicles, "
+                       "qualified_points FROM gold.telematics__county_days")
+    assert {f"{g['day']}|{g['county_code']}": {"online_vehicles": g["online_vehicles"],
+                                                "qualified_points": g["qualified_points"]}
+            for g in gold} == summary["county_days"]
+
+    # generating again without --force refuses to overwrite the landing zone
+    result = CliRunner().invoke(main, ["generate", "--lake", str(lake), "--start", "2026-10-05"])
+    assert result.exit_code == 1 and "--force" in result.output

@@ -1,7 +1,7 @@
 """Ningde (宁德, Fujian) geography for the synthetic telematics feed: counties, towns, roads.
 
-Road polylines are jittered curves between town centres, built once per run from the seed, so the same
-vehicle drives the same road every day.
+Road polylines are jittered curves between town centres, built once per run from the seed, so the
+same vehicle drives the same road every day.
 """
 
 from __future__ import annotations
@@ -61,7 +61,9 @@ TOWNS: tuple[Town, ...] = COUNTIES + EXTERNAL_TOWNS
 N_COUNTIES = len(COUNTIES)
 
 
-def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def haversine_km(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Great-circle distance in km (element-wise)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -70,7 +72,9 @@ def haversine_km(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
-def bearing_deg(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def bearing_deg(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> np.ndarray:
     """Initial bearing in degrees [0, 360), north 0, clockwise (element-wise, equirectangular)."""
     dx = (np.asarray(lon2) - lon1) * np.cos(np.radians(lat1))
     dy = np.asarray(lat2) - lat1
@@ -97,7 +101,9 @@ class Path:
         return float(self.cum_km[-1])
 
     def reversed(self) -> Path:
-        return Path(self.lon[::-1], self.lat[::-1], self.cum_km[-1] - self.cum_km[::-1], self.alt[::-1])
+        return Path(
+            self.lon[::-1], self.lat[::-1], self.cum_km[-1] - self.cum_km[::-1], self.alt[::-1]
+        )
 
 
 def make_path(lon: np.ndarray, lat: np.ndarray, alt: np.ndarray) -> Path:

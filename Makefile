@@ -1,0 +1,70 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := python3 -m uv
+LAKE ?= $(CURDIR)/lake
+DEMO_VEHICLES ?= 60
+DEMO_DAYS ?= 3
+DAGSTER_PORT ?= 3000
+SUPERSET_PORT ?= 8088
+STATE := $(CURDIR)/.state
+export LAKEHOUSE_LAKE := $(LAKE)
+export SUPERSET_PORT
+
+.PHONY: help install system-packages test lint demo stop clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+system-packages: ## Debian packages: Chromium and a CJK font for the browser tests
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
+	  echo "installing chromium and fonts-wqy-microhei (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-wqy-microhei curl >/dev/null; \
+	fi
+
+.venv/.installed: pyproject.toml uv.lock
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	$(UV) sync --frozen
+	@touch $@
+
+.venv-superset/.installed: infra/superset/requirements.txt
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	$(UV) venv -q --allow-existing --python 3.11 .venv-superset
+	VIRTUAL_ENV=.venv-superset $(UV) pip install -q -r infra/superset/requirements.txt
+	@touch $@
+
+install: system-packages .venv/.installed .venv-superset/.installed ## both environments and system packages
+
+test: install ## install everything and run every test (unit, dbt, end-to-end, notebook, browser)
+	$(UV) run --frozen pytest -q
+
+lint: .venv/.installed ## ruff check and format check
+	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
+
+demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0.1
+	@mkdir -p $(STATE)
+	@if [ ! -d "$(LAKE)/landing" ]; then \
+	  $(UV) run --frozen lakehouse generate --lake "$(LAKE)" --vehicles $(DEMO_VEHICLES) --days $(DEMO_DAYS); \
+	fi
+	$(UV) run --frozen lakehouse run --lake "$(LAKE)"
+	$(UV) run --frozen lakehouse status --lake "$(LAKE)"
+	@bash infra/dagster/run.sh start
+	@bash infra/superset/bootstrap.sh
+	@bash infra/superset/run.sh start
+	@echo
+	@echo "================================================================"
+	@echo " Dagster UI : http://127.0.0.1:$(DAGSTER_PORT)"
+	@echo " Superset   : http://127.0.0.1:$(SUPERSET_PORT)  (login: $${SUPERSET_ADMIN_USER:-admin} / $${SUPERSET_ADMIN_PASSWORD:-lakehouse-demo})"
+	@echo " Lake       : $(LAKE)   (try: uv run lakehouse query \"SELECT * FROM gold.telematics__county_days\")"
+	@echo " Notebook   : notebooks/01_explore_positions.ipynb"
+	@echo " Stop       : make stop"
+	@echo "================================================================"
+
+stop: ## stop the Dagster UI and Superset
+	-@bash infra/dagster/run.sh stop
+	-@bash infra/superset/run.sh stop
+
+clean: stop ## remove the demo lake and local state (not the environments)
+	rm -rf "$(LAKE)" .superset $(STATE)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# run.sh start|stop|status — the Dagster UI (dagster-webserver + daemon) on 127.0.0.1:$DAGSTER_PORT.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export LAKEHOUSE_LAKE="${LAKEHOUSE_LAKE:-$REPO/lake}"
+export DAGSTER_HOME="${DAGSTER_HOME:-$LAKEHOUSE_LAKE/_dagster}"
+PORT="${DAGSTER_PORT:-3000}"
+STATE="$REPO/.state"
+BIN="$REPO/.venv/bin"
+mkdir -p "$STATE" "$DAGSTER_HOME"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp "$REPO/infra/dagster/dagster.yaml" "$DAGSTER_HOME/dagster.yaml"
+
+alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2>/dev/null; }
+
+start() {
+    cd "$REPO"
+    if ! alive dagster-webserver; then
+        nohup "$BIN/dagster-webserver" -h 127.0.0.1 -p "$PORT" -m orchestration.definitions \
+            >"$STATE/dagster-webserver.log" 2>&1 &
+        echo $! >"$STATE/dagster-webserver.pid"
+    fi
+    if ! alive dagster-daemon; then
+        nohup "$BIN/dagster-daemon" run -m orchestration.definitions \
+            >"$STATE/dagster-daemon.log" 2>&1 &
+        echo $! >"$STATE/dagster-daemon.pid"
+    fi
+    for _ in $(seq 1 120); do
+        if curl -fsS --max-time 2 "http://127.0.0.1:$PORT/server_info" >/dev/null 2>&1; then
+            echo "dagster UI up on http://127.0.0.1:$PORT (DAGSTER_HOME=$DAGSTER_HOME)"
+            return 0
+        fi
+        sleep 1
+    done
+    echo "dagster UI did not answer in 120 s; see $STATE/dagster-webserver.log" >&2
+    return 1
+}
+
+stop() {
+    for name in dagster-webserver dagster-daemon; do
+        if alive "$name"; then kill "$(cat "$STATE/$name.pid")" && echo "stopped $name"; fi
+        rm -f "$STATE/$name.pid"
+    done
+}
+
+status() {
+    for name in dagster-webserver dagster-daemon; do
+        if alive "$name"; then echo "$name running"; else echo "$name stopped"; fi
+    done
+}
+
+case "${1:-}" in
+    start) start ;;
+    stop) stop ;;
+    status) status ;;
+    *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

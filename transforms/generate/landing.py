@@ -1,0 +1,544 @@
+"""Write a synthetic telematics landing zone and return its known answer.
+
+Per day: simulate every operating vehicle (and a few unregistered ones), inject the defects at
+``bad_rate``, split the records into position files per platform and 6-hour batch, format each file
+with one ``"\\n".join`` and write it. The summary (:class:`GenerationSummary`) is computed from the
+record labels, so it is exact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from transforms.generate.geography import COUNTIES, RoadNetwork
+from transforms.generate.master import (
+    MAX_PLATFORMS,
+    PLATFORM_ID_PREFIX,
+    MasterData,
+    Vehicle,
+    build_master,
+)
+from transforms.generate.simulate import DAY_S, simulate_vehicle_day
+
+DOMAIN = "telematics"
+POSITIONS = "positions"
+MASTER_FEEDS = ("vehicles", "counties", "enterprises", "platforms")
+POSITION_FIELDS = (
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
+)
+# position lines are formatted as UTF-8 bytes (faster than str + encode)
+CSV_HEADER = ",".join(POSITION_FIELDS).encode()
+JSON_TEMPLATE = (
+    b'{%s,"gnss_time":"%s","lon":%.6f,"lat":%.6f,"speed":%.1f,"recorder_speed":%.1f,'
+    b'"mileage_km":%.1f,"direction":%d,"altitude":%d,"state":%d,"alarm":%d,"received_at":"%s"}'
+)
+CSV_TEMPLATE = b"%s,%s,%.6f,%.6f,%.1f,%.1f,%.1f,%d,%d,%d,%d,%s"
+
+BATCH_S = 6 * 3600  # one position file per platform and 6 hours of gnss_time
+BATCHES_PER_DAY = DAY_S // BATCH_S
+STATE_ACC_ON = 0b11  # bit0 ACC, bit1 located
+STATE_ACC_OFF = 0b10
+ALARM_OVERSPEED = 1 << 1  # JT/T 808 表18 bit 1
+DELAY_S = (1, 20)  # received_at − gnss_time of good records
+MAX_RECORDER_SPEED_KMH = 160.0
+MAX_BAD_RATE = 0.05
+
+# record labels
+GOOD, UNKNOWN_VEHICLE = 0, 1
+MALFORMED = "malformed_record"
+UNQUALIFIED_RULES = (
+    "plate_valid",
+    "plate_color_valid",
+    "gnss_time_not_future",
+    "lon_in_range",
+    "lat_in_range",
+    "speed_in_range",
+    "direction_in_range",
+    "altitude_in_range",
+)
+DEFECT_KINDS = (MALFORMED, *UNQUALIFIED_RULES)
+DEFECT_LABEL = {name: 10 + i for i, name in enumerate(DEFECT_KINDS)}
+# every defect kind (and duplicates, unknown vehicles) appears once the run has this many records
+ALL_KINDS_MIN_RECORDS = 1000
+
+# defect values (each fails exactly one rule)
+BAD_PLATE_COLOR = 7
+FUTURE_SHIFT_S = 2 * 3600  # received_at = gnss_time − 2 h
+BAD_LONS = (0.0, 200.0)
+BAD_LAT = 60.0
+BAD_SPEED = 250.0
+BAD_DIRECTION = 400
+BAD_ALTITUDE = 9000
+BAD_PLATE_PREFIX = "XX"
+TS_LOW_S = -3 * 3600  # timestamp lookup covers [−3 h, +25 h) around the day
+TS_HIGH_S = DAY_S + 3600
+RESEND_DELAY_S = (60, 3600)  # when a duplicate is re-sent (file order only; the line is identical)
+
+SEED_STREAM_ROADS = 1
+SEED_STREAM_DEFECTS = 2
+
+
+@dataclass
+class GenerationSummary:
+    """The known answer of a generated landing zone (what bronze, quarantine, silver must hold)."""
+
+    lines_total: int  # data lines in position files (CSV headers excluded)
+    malformed_lines: int  # truncated JSON lines, CSV lines with a wrong field count
+    parsed_records: int  # lines_total − malformed_lines: rows of bronze
+    unqualified_by_rule: dict[str, int]  # rule → records failing exactly that rule
+    unqualified_records: int  # sum of unqualified_by_rule
+    duplicate_records: int  # extra identical copies of qualified records
+    unknown_vehicle_records: int  # qualified records of plates absent from vehicles.jsonl
+    qualified_unique_records: int  # distinct (plate, plate_color, gnss_time) qualified: silver
+    quarantine_records: int  # malformed_lines + unqualified_records
+    vehicles: int
+    counties: int
+    enterprises: int
+    platforms: int
+    files: dict[str, int]  # feed → files written
+    days: list[str]  # ISO dates with position folders
+    # "YYYY-MM-DD|county_code" → {online_vehicles, qualified_points}, every county and day
+    county_days: dict[str, dict[str, int]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable copy."""
+        return asdict(self)
+
+
+@dataclass
+class _DayRecords:
+    """Columns of the base records of one day, plus the lines written (base rows, then copies)."""
+
+    vidx: np.ndarray  # vehicle index (unregistered vehicles after the registered ones)
+    pidx: np.ndarray  # index into the day's prefix tables (plate / colour as written)
+    label: np.ndarray
+    t: np.ndarray
+    received: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    speed: np.ndarray
+    recorder_speed: np.ndarray
+    mileage_km: np.ndarray
+    direction: np.ndarray
+    altitude: np.ndarray
+    state: np.ndarray
+    alarm: np.ndarray
+    cut: np.ndarray  # where a malformed JSON line is truncated (fraction of its length)
+    # one entry per written line: the base record it copies, its batch file and arrival order
+    src: np.ndarray
+    batch: np.ndarray
+    order: np.ndarray
+
+
+def _landing(lake: Path, feed: str, day: date) -> Path:
+    return lake / "landing" / DOMAIN / feed / day.isoformat()
+
+
+def _position_file(lake: Path, day: date, platform_id: str, batch: int, csv: bool) -> Path:
+    ext = "csv" if csv else "jsonl"
+    return _landing(lake, POSITIONS, day) / f"{platform_id}-{batch + 1:03d}.{ext}"
+
+
+def _candidate_paths(lake: Path, start: date, days: int) -> list[Path]:
+    """Every path this generator may write (any platform count, batch and format)."""
+    paths = [_landing(lake, feed, start) / f"{feed}.jsonl" for feed in MASTER_FEEDS]
+    for d in range(days):
+        day = start + timedelta(days=d)
+        for p in range(1, MAX_PLATFORMS + 1):
+            for b in range(BATCHES_PER_DAY):
+                for csv in (False, True):
+                    paths.append(_position_file(lake, day, f"{PLATFORM_ID_PREFIX}{p:04d}", b, csv))
+    return paths
+
+
+def _prepare_targets(lake: Path, start: date, days: int, force: bool) -> None:
+    existing = [p for p in _candidate_paths(lake, start, days) if p.exists()]
+    if existing and not force:
+        shown = ", ".join(str(p) for p in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise FileExistsError(
+            f"landing file(s) already exist: {shown}{more}; "
+            "pass force=True (CLI --force) to overwrite"
+        )
+    for p in existing:
+        p.unlink()
+
+
+def _write(path: Path, lines: list[bytes]) -> None:
+    """One UTF-8 line per item, each ending with a newline."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(b"\n".join(lines))
+        f.write(b"\n")
+
+
+def _write_master(lake: Path, start: date, master: MasterData) -> None:
+    records = {
+        "vehicles": [v.master_record(master.platform_ids) for v in master.vehicles],
+        "counties": master.counties,
+        "enterprises": master.enterprises,
+        "platforms": master.platforms,
+    }
+    for feed in MASTER_FEEDS:
+        lines = [
+            json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() for r in records[feed]
+        ]
+        _write(_landing(lake, feed, start) / f"{feed}.jsonl", lines)
+
+
+def _prefixes(platform_id: str, plate: str, color: int) -> tuple[str, str]:
+    """The (JSON, CSV) text of the first three fields."""
+    head = json.dumps(
+        {"platform_id": platform_id, "plate": plate, "plate_color": color},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return head[1:-1], f"{platform_id},{plate},{color}"
+
+
+def _timestamps(day: date) -> np.ndarray:
+    """'YYYY-MM-DD HH:MM:SS' for every second in [TS_LOW_S, TS_HIGH_S) around ``day``."""
+    tod = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY_S)]
+    prev, cur, nxt = (str(day + timedelta(days=k)) + " " for k in (-1, 0, 1))
+    out = [prev + s for s in tod[DAY_S + TS_LOW_S :]]
+    out += [cur + s for s in tod]
+    out += [nxt + s for s in tod[: TS_HIGH_S - DAY_S]]
+    return np.array([s.encode() for s in out], dtype=object)
+
+
+def _vehicle_columns(v: Vehicle, rng: np.random.Generator, roads: RoadNetwork) -> dict[str, Any]:
+    day = simulate_vehicle_day(v, rng, roads, always_on=not v.enterprise_id)
+    n = len(day.t)
+    moving = day.speed > 0
+    recorder = np.round(day.speed * v.recorder_factor + rng.normal(0.0, 0.4, n), 1)
+    recorder = np.where(moving & (recorder > 0), np.minimum(recorder, MAX_RECORDER_SPEED_KMH), 0.0)
+    t = day.t.astype(np.int32)
+    return {
+        "t": t,
+        "received": t + rng.integers(DELAY_S[0], DELAY_S[1] + 1, n, dtype=np.int32),
+        "lon": day.lon,
+        "lat": day.lat,
+        "speed": np.round(day.speed, 1),
+        "recorder_speed": recorder,
+        "mileage_km": np.round(day.mileage_km, 1),
+        "direction": day.direction.astype(np.int32),
+        "altitude": day.altitude.astype(np.int32),
+        "state": np.where(day.acc, STATE_ACC_ON, STATE_ACC_OFF).astype(np.int32),
+        "alarm": np.where(day.speed > v.speed_limit_kmh, ALARM_OVERSPEED, 0).astype(np.int32),
+    }
+
+
+def _target_count(n_records: int, bad_rate: float, force_one: bool) -> int:
+    """About ``bad_rate`` of the records; at least one when forced (and ``bad_rate`` > 0)."""
+    n = int(round(bad_rate * n_records))
+    return max(n, 1) if force_one and bad_rate > 0 else n
+
+
+class _Generator:
+    """Holds the run's state: master data, roads, running totals."""
+
+    def __init__(
+        self, lake: Path, start: date, days: int, vehicles: int, seed: int, bad_rate: float
+    ) -> None:
+        self.lake, self.start, self.days, self.seed, self.bad_rate = (
+            lake,
+            start,
+            days,
+            seed,
+            bad_rate,
+        )
+        self.master = build_master(np.random.default_rng(seed), vehicles, start)
+        self.roads = RoadNetwork(np.random.default_rng([seed, SEED_STREAM_ROADS]))
+        self.n_vehicles = vehicles
+        self.all_vehicles = self.master.vehicles + self.master.ghosts
+        pids = self.master.platform_ids
+        self.base_prefixes = [
+            _prefixes(pids[v.platform_index], v.plate, v.plate_color) for v in self.all_vehicles
+        ]
+        self.csv_platform = len(pids) - 1  # the last platform delivers CSV
+        self.records_so_far = 0
+        self.kind_totals = dict.fromkeys((*DEFECT_KINDS, "duplicate", "unknown"), 0)
+        self.counts = dict.fromkeys(("lines", "malformed", "duplicate", "unknown", "good"), 0)
+        self.by_rule = dict.fromkeys(UNQUALIFIED_RULES, 0)
+        self.position_files = 0
+        self.county_days: dict[str, dict[str, int]] = {}
+
+    # ---- simulation -----------------------------------------------------------------------------
+    def _simulate(self, d: int) -> _DayRecords:
+        cols: dict[str, list[np.ndarray]] = {}
+        vidx: list[np.ndarray] = []
+        known = 0
+        for v in self.all_vehicles:
+            if v.operating_status != "operating":
+                continue
+            rng = np.random.default_rng([self.seed, d, v.index])
+            c = _vehicle_columns(v, rng, self.roads)
+            n = len(c["t"])
+            if v.index >= self.n_vehicles:  # unregistered: keep a short contiguous window
+                force = self.records_so_far + known >= ALL_KINDS_MIN_RECORDS
+                force = force and self.kind_totals["unknown"] == 0
+                want = min(n, _target_count(known, self.bad_rate, force))
+                lo = int(rng.integers(0, n - want + 1))
+                c = {k: a[lo : lo + want] for k, a in c.items()}
+                n = want
+                self.kind_totals["unknown"] += n
+            else:
+                known += n
+            for k, a in c.items():
+                cols.setdefault(k, []).append(a)
+            vidx.append(np.full(n, v.index, dtype=np.int32))
+        vi = np.concatenate(vidx)
+        n = len(vi)
+        arrays = {k: np.concatenate(a) for k, a in cols.items()}
+        label = np.where(vi >= self.n_vehicles, UNKNOWN_VEHICLE, GOOD).astype(np.int8)
+        return _DayRecords(
+            vidx=vi,
+            pidx=vi.copy(),
+            label=label,
+            cut=np.zeros(n),
+            src=np.arange(n),
+            batch=arrays["t"] // BATCH_S,
+            order=arrays["received"].astype(np.float64),
+            **arrays,
+        )
+
+    # ---- defects --------------------------------------------------------------------------------
+    def _inject(self, d: int, rec: _DayRecords, prefixes: list[tuple[str, str]]) -> _DayRecords:
+        rng = np.random.default_rng([self.seed, d, SEED_STREAM_DEFECTS])
+        n = len(rec.t)
+        self.records_so_far += n
+        force = self.records_so_far >= ALL_KINDS_MIN_RECORDS
+        counts = {
+            k: _target_count(n, self.bad_rate, force and self.kind_totals[k] == 0)
+            for k in (*DEFECT_KINDS, "duplicate")
+        }
+        candidates = rng.permutation(np.flatnonzero(rec.label == GOOD))
+        pos = 0
+
+        def take(k: int) -> np.ndarray:
+            nonlocal pos
+            out = candidates[pos : pos + k]
+            pos += len(out)
+            return out
+
+        dup_src = take(counts["duplicate"])
+        for kind in DEFECT_KINDS:
+            if kind == "plate_valid":
+                idx = self._bad_plates(rng, rec, prefixes, take, counts[kind])
+            else:
+                idx = take(counts[kind])
+            rec.label[idx] = DEFECT_LABEL[kind]
+            self.kind_totals[kind] += len(idx)
+            k = len(idx)
+            if kind == MALFORMED:
+                rec.cut[idx] = rng.uniform(0.2, 0.9, k)
+            elif kind == "plate_color_valid":
+                for i in idx:
+                    v = self.all_vehicles[rec.vidx[i]]
+                    prefixes.append(_prefixes(self._pid(v), v.plate, BAD_PLATE_COLOR))
+                    rec.pidx[i] = len(prefixes) - 1
+            elif kind == "gnss_time_not_future":
+                rec.received[idx] = rec.t[idx] - FUTURE_SHIFT_S
+            elif kind == "lon_in_range":
+                rec.lon[idx] = np.array(BAD_LONS)[rng.integers(0, len(BAD_LONS), k)]
+            elif kind == "lat_in_range":
+                rec.lat[idx] = BAD_LAT
+            elif kind == "speed_in_range":
+                rec.speed[idx] = BAD_SPEED
+            elif kind == "direction_in_range":
+                rec.direction[idx] = BAD_DIRECTION
+            elif kind == "altitude_in_range":
+                rec.altitude[idx] = BAD_ALTITUDE
+        self.kind_totals["duplicate"] += len(dup_src)
+
+        dup_src = np.sort(dup_src)
+        other_batch = rng.random(len(dup_src)) < 0.5  # re-sent in another file of the same day
+        batch = rec.batch[dup_src]
+        rec.src = np.concatenate([rec.src, dup_src])
+        rec.batch = np.concatenate(
+            [rec.batch, np.where(other_batch, (batch + 1) % BATCHES_PER_DAY, batch)]
+        )
+        resent = rec.order[dup_src] + rng.uniform(*RESEND_DELAY_S, len(dup_src))
+        rec.order = np.concatenate([rec.order, resent])
+        return rec
+
+    def _pid(self, v: Vehicle) -> str:
+        return self.master.platform_ids[v.platform_index]
+
+    def _bad_plates(
+        self,
+        rng: np.random.Generator,
+        rec: _DayRecords,
+        prefixes: list[tuple[str, str]],
+        take: Callable[[int], np.ndarray],
+        want: int,
+    ) -> np.ndarray:
+        """Records whose plate breaks the pattern; their (plate, colour, time) keys stay unique."""
+        chosen: list[int] = []
+        used: set[tuple[str, int, int]] = set()
+        while len(chosen) < want:
+            batch = take(1)
+            if len(batch) == 0:
+                break
+            i = int(batch[0])
+            v = self.all_vehicles[rec.vidx[i]]
+            forms = [v.plate[:6], BAD_PLATE_PREFIX + v.plate[2:]]  # 闽J + 4 chars / no province
+            if rng.random() < 0.5:
+                forms.reverse()
+            for plate in forms:
+                key = (plate, v.plate_color, int(rec.t[i]))
+                if key not in used:
+                    used.add(key)
+                    prefixes.append(_prefixes(self._pid(v), plate, v.plate_color))
+                    rec.pidx[i] = len(prefixes) - 1
+                    chosen.append(i)
+                    break
+        return np.array(chosen, dtype=np.int64)
+
+    # ---- bookkeeping ----------------------------------------------------------------------------
+    def _count(self, day: date, rec: _DayRecords) -> None:
+        label = rec.label
+        self.counts["malformed"] += int(np.sum(label == DEFECT_LABEL[MALFORMED]))
+        self.counts["duplicate"] += len(rec.src) - len(label)
+        self.counts["unknown"] += int(np.sum(label == UNKNOWN_VEHICLE))
+        self.counts["good"] += int(np.sum((label == GOOD) | (label == UNKNOWN_VEHICLE)))
+        for rule in UNQUALIFIED_RULES:
+            self.by_rule[rule] += int(np.sum(label == DEFECT_LABEL[rule]))
+        good = rec.vidx[label == GOOD]  # unique qualified records of registered vehicles
+        per_vehicle = np.bincount(good, minlength=self.n_vehicles)[: self.n_vehicles]
+        county = np.array([v.county_index for v in self.master.vehicles], dtype=np.int64)
+        points = np.bincount(county, weights=per_vehicle, minlength=len(COUNTIES))
+        online = np.bincount(county, weights=per_vehicle > 0, minlength=len(COUNTIES))
+        for c, info in enumerate(COUNTIES):
+            self.county_days[f"{day.isoformat()}|{info.code}"] = {
+                "online_vehicles": int(online[c]),
+                "qualified_points": int(points[c]),
+            }
+
+    # ---- files ----------------------------------------------------------------------------------
+    def _write_day(self, day: date, rec: _DayRecords, prefixes: list[tuple[str, str]]) -> int:
+        ts = _timestamps(day)
+        json_prefix = np.array([p[0].encode() for p in prefixes], dtype=object)
+        csv_prefix = np.array([p[1].encode() for p in prefixes], dtype=object)
+        platform = np.array([v.platform_index for v in self.all_vehicles])[rec.vidx][rec.src]
+        malformed_label = DEFECT_LABEL[MALFORMED]
+        files = 0
+        for p, pid in enumerate(self.master.platform_ids):
+            is_csv = p == self.csv_platform
+            for b in range(BATCHES_PER_DAY):
+                rows = np.flatnonzero((platform == p) & (rec.batch == b))
+                if len(rows) == 0:
+                    continue
+                base = rec.src[rows]
+                rows = base[np.lexsort((rec.t[base], rec.vidx[base], rec.order[rows]))]
+                cols = (
+                    (csv_prefix if is_csv else json_prefix)[rec.pidx[rows]].tolist(),
+                    ts[rec.t[rows] - TS_LOW_S].tolist(),
+                    rec.lon[rows].tolist(),
+                    rec.lat[rows].tolist(),
+                    rec.speed[rows].tolist(),
+                    rec.recorder_speed[rows].tolist(),
+                    rec.mileage_km[rows].tolist(),
+                    rec.direction[rows].tolist(),
+                    rec.altitude[rows].tolist(),
+                    rec.state[rows].tolist(),
+                    rec.alarm[rows].tolist(),
+                    ts[rec.received[rows] - TS_LOW_S].tolist(),
+                )
+                template = CSV_TEMPLATE if is_csv else JSON_TEMPLATE
+                lines = [template % r for r in zip(*cols, strict=True)]
+                for j in np.flatnonzero(rec.label[rows] == malformed_label).tolist():
+                    line = lines[j]
+                    if is_csv:  # one field short
+                        lines[j] = line.rsplit(b",", 1)[0]
+                    else:  # truncated JSON (never closes the object), cut between characters
+                        text = line.decode()
+                        lines[j] = text[: max(1, int(len(text) * rec.cut[rows[j]]))].encode()
+                if is_csv:
+                    lines.insert(0, CSV_HEADER)
+                _write(_position_file(self.lake, day, pid, b, is_csv), lines)
+                self.counts["lines"] += len(rows)
+                files += 1
+        return files
+
+    def run(self, progress: Callable[[str], None] | None) -> GenerationSummary:
+        _write_master(self.lake, self.start, self.master)
+        day_names = []
+        for d in range(self.days):
+            day = self.start + timedelta(days=d)
+            day_names.append(day.isoformat())
+            prefixes = list(self.base_prefixes)
+            rec = self._inject(d, self._simulate(d), prefixes)
+            self._count(day, rec)
+            files = self._write_day(day, rec, prefixes)
+            self.position_files += files
+            if progress is not None:
+                progress(f"{day}: {len(rec.t)} position records in {files} files")
+        unqualified = sum(self.by_rule.values())
+        lines, malformed = self.counts["lines"], self.counts["malformed"]
+        return GenerationSummary(
+            lines_total=lines,
+            malformed_lines=malformed,
+            parsed_records=lines - malformed,
+            unqualified_by_rule=dict(self.by_rule),
+            unqualified_records=unqualified,
+            duplicate_records=self.counts["duplicate"],
+            unknown_vehicle_records=self.counts["unknown"],
+            qualified_unique_records=self.counts["good"],
+            quarantine_records=malformed + unqualified,
+            vehicles=len(self.master.vehicles),
+            counties=len(self.master.counties),
+            enterprises=len(self.master.enterprises),
+            platforms=len(self.master.platforms),
+            files={**dict.fromkeys(MASTER_FEEDS, 1), POSITIONS: self.position_files},
+            days=day_names,
+            county_days=self.county_days,
+        )
+
+
+def generate_landing(
+    lake: Path,
+    start: date,
+    days: int,
+    vehicles: int,
+    seed: int = 7,
+    bad_rate: float = 0.003,
+    progress: Callable[[str], None] | None = None,
+    force: bool = False,
+) -> GenerationSummary:
+    """Write synthetic telematics landing files under ``<lake>/landing/telematics/`` and return
+    the exact known answer.
+
+    Master data (vehicles, counties, enterprises, platforms) goes to the folder of ``start``;
+    positions of each day to ``positions/<day>/<platform_id>-<batch>.jsonl`` (``.csv`` for the
+    last platform).
+    The same arguments always produce the same bytes. Existing target files raise
+    :class:`FileExistsError` unless ``force`` is true (then they are replaced).
+    """
+    if days < 1 or vehicles < 1:
+        raise ValueError("days and vehicles must be at least 1")
+    if not 0.0 <= bad_rate <= MAX_BAD_RATE:
+        raise ValueError(f"bad_rate must be within [0, {MAX_BAD_RATE}]")
+    lake = Path(lake)
+    _prepare_targets(lake, start, days, force)
+    return _Generator(lake, start, days, vehicles, seed, bad_rate).run(progress)
