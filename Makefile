@@ -37,7 +37,8 @@ system-packages: ## Debian packages: Chromium and a CJK font for the browser tes
 
 install: system-packages .venv/.installed .venv-superset/.installed ## both environments and system packages
 
-test: install ## install everything and run every test (unit, dbt, end-to-end, notebook, browser)
+test: install ## install everything, lint, and run every test (unit, dbt, end-to-end, notebook, browser)
+	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	$(UV) run --frozen pytest -q
 
 lint: .venv/.installed ## ruff check and format check

@@ -126,7 +126,9 @@ def validate_dataframe(df: Any, suite: gx.ExpectationSuite) -> ValidationReport:
     batch_definition = asset.add_batch_definition_whole_dataframe(f"{suite.name}__batch")
     suite = context.suites.add_or_update(suite)
     definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=f"{suite.name}__validation", data=batch_definition, suite=suite)
+        gx.ValidationDefinition(
+            name=f"{suite.name}__validation", data=batch_definition, suite=suite
+        )
     )
     result = definition.run(
         batch_parameters={"dataframe": df}, result_format={"result_format": "SUMMARY"}
@@ -148,5 +150,6 @@ def validate_dataframe(df: Any, suite: gx.ExpectationSuite) -> ValidationReport:
                 unexpected_percent=float(res.get("unexpected_percent") or 0.0),
             )
         )
-    return ValidationReport(suite=suite.name, success=bool(result.success), rows=rows,
-                            outcomes=outcomes)
+    return ValidationReport(
+        suite=suite.name, success=bool(result.success), rows=rows, outcomes=outcomes
+    )

@@ -49,15 +49,32 @@ def main() -> None:
 
 @main.command()
 @LAKE_OPTION
-@click.option("--start", callback=_date, default=None,
-              help="First day (YYYY-MM-DD) [default: 7 days before today].")
-@click.option("--days", type=click.IntRange(1, 366), default=3, show_default=True,
-              help="Number of days.")
-@click.option("--vehicles", type=click.IntRange(1, 1_000_000), default=50, show_default=True,
-              help="Number of key vehicles.")
-@click.option("--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same files).")
-@click.option("--bad-rate", type=click.FloatRange(0, 0.5), default=0.003, show_default=True,
-              help="Fraction of records with an injected defect.")
+@click.option(
+    "--start",
+    callback=_date,
+    default=None,
+    help="First day (YYYY-MM-DD) [default: 7 days before today].",
+)
+@click.option(
+    "--days", type=click.IntRange(1, 366), default=3, show_default=True, help="Number of days."
+)
+@click.option(
+    "--vehicles",
+    type=click.IntRange(1, 1_000_000),
+    default=50,
+    show_default=True,
+    help="Number of key vehicles.",
+)
+@click.option(
+    "--seed", type=int, default=7, show_default=True, help="Random seed (same seed, same files)."
+)
+@click.option(
+    "--bad-rate",
+    type=click.FloatRange(0, 0.5),
+    default=0.003,
+    show_default=True,
+    help="Fraction of records with an injected defect.",
+)
 @click.option("--force", is_flag=True, help="Overwrite landing files that already exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the generation summary as JSON.")
 def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> None:
@@ -68,8 +85,14 @@ def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> Non
     start = start or (dt.date.today() - dt.timedelta(days=7))
     try:
         summary = generate_landing(
-            root, start=start, days=days, vehicles=vehicles, seed=seed, bad_rate=bad_rate,
-            force=force, progress=None if as_json else (lambda m: click.echo(m, err=True)),
+            root,
+            start=start,
+            days=days,
+            vehicles=vehicles,
+            seed=seed,
+            bad_rate=bad_rate,
+            force=force,
+            progress=None if as_json else (lambda m: click.echo(m, err=True)),
         )
     except FileExistsError as exc:
         raise click.ClickException(f"{exc} (use --force to overwrite)") from None
@@ -89,27 +112,40 @@ def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> Non
 @LAKE_OPTION
 @click.option("--start", callback=_date, default=None, help="First landing day (YYYY-MM-DD).")
 @click.option("--end", callback=_date, default=None, help="Last landing day (YYYY-MM-DD).")
-@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Province/city rules override (YAML, deep-merged over transforms/rules.yaml).")
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Province/city rules override (YAML, deep-merged over transforms/rules.yaml).",
+)
 def run(lake, start, end, rules_file) -> None:
     """Run the whole pipeline (through Dagster, in this process) for the landing days in range."""
     from orchestration.pipeline import PipelineError, run_pipeline
 
     root = _existing_lake(lake)
     try:
-        result = run_pipeline(root, start=start, end=end, rules_file=rules_file,
-                              progress=lambda m: click.echo(m, err=True))
+        result = run_pipeline(
+            root,
+            start=start,
+            end=end,
+            rules_file=rules_file,
+            progress=lambda m: click.echo(m, err=True),
+        )
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
     total = sum(s for *_, s in result.runs)
-    click.echo(f"pipeline finished in {total:.1f} s: {len(result.runs)} run(s), "
-               f"{len(result.days)} landing day(s). See `lakehouse status --lake {root}`.")
+    click.echo(
+        f"pipeline finished in {total:.1f} s: {len(result.runs)} run(s), "
+        f"{len(result.days)} landing day(s). See `lakehouse status --lake {root}`."
+    )
 
 
 @main.command()
 @LAKE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 def status(lake, fmt) -> None:
     """Tables, Delta versions, row counts and the last pipeline run."""
     from orchestration.status import lake_status
@@ -120,23 +156,36 @@ def status(lake, fmt) -> None:
         click.echo(json.dumps(info, ensure_ascii=False, indent=2, default=str))
         return
     click.echo(f"lake {root}")
-    rows = [(t["table"], str(t["version"]), f"{t['rows']:,}", str(t["files"]), t["modified"])
-            for t in info["tables"]]
+    rows = [
+        (t["table"], str(t["version"]), f"{t['rows']:,}", str(t["files"]), t["modified"])
+        for t in info["tables"]
+    ]
     _echo_table(["table", "version", "rows", "files", "last write"], rows)
     last = info["last_run"]
     if last:
-        click.echo(f"last run: {last['status']} {last['started']} ({last['run_id'][:8]}, "
-                   f"{last['assets']})")
+        click.echo(
+            f"last run: {last['status']} {last['started']} ({last['run_id'][:8]}, {last['assets']})"
+        )
     else:
         click.echo("last run: none")
 
 
 @main.command()
 @LAKE_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
-@click.option("--limit", type=int, default=1000, show_default=True,
-              help="At most this many rows are printed (0: all).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--limit",
+    type=int,
+    default=1000,
+    show_default=True,
+    help="At most this many rows are printed (0: all).",
+)
 @click.argument("sql")
 def query(lake, fmt, limit, sql) -> None:
     """Run SQL over the lake's registered tables, e.g. "SELECT * FROM silver.telematics__positions"."""
@@ -158,7 +207,9 @@ def query(lake, fmt, limit, sql) -> None:
     elif fmt == "csv":
         pdf.to_csv(sys.stdout, index=False)
     else:
-        _echo_table(list(pdf.columns), [[_cell(v) for v in row] for row in pdf.itertuples(index=False)])
+        _echo_table(
+            list(pdf.columns), [[_cell(v) for v in row] for row in pdf.itertuples(index=False)]
+        )
         click.echo(f"({len(pdf)} row{'s' if len(pdf) != 1 else ''})")
 
 

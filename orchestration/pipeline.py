@@ -59,7 +59,8 @@ def run_pipeline(
 
     valid = set(landing_days.get_partition_keys())
     days = [
-        d for d in folder_dates(lake, POSITIONS)
+        d
+        for d in folder_dates(lake, POSITIONS)
         if (start is None or d >= start) and (end is None or d <= end)
     ]
     outside = [d for d in days if d.isoformat() not in valid]
@@ -76,7 +77,11 @@ def run_pipeline(
         t0 = time.perf_counter()
         progress(f"▶ {name}")
         run = dg.materialize(
-            assets, instance=instance, resources=res, tags=tags, raise_on_error=False,
+            assets,
+            instance=instance,
+            resources=res,
+            tags=tags,
+            raise_on_error=False,
             run_config=CONSOLE,
         )
         seconds = time.perf_counter() - t0
@@ -104,7 +109,12 @@ def run_pipeline(
         progress("positions: no landing days in range")
     execute(
         "master data and dbt models",
-        [master.bronze_vehicles, master.bronze_counties, master.silver_vehicles,
-         master.silver_counties, dbt.dbt_telematics],
+        [
+            master.bronze_vehicles,
+            master.bronze_counties,
+            master.silver_vehicles,
+            master.silver_counties,
+            dbt.dbt_telematics,
+        ],
     )
     return result

@@ -15,7 +15,9 @@ def table_status(lake: Path, name: str) -> dict[str, Any]:
     layer, entity = name.split(".", 1)
     dt_ = DeltaTable(str(lake / layer / entity))
     last = dt_.history(1)[0]
-    modified = dt.datetime.fromtimestamp(last["timestamp"] / 1000).isoformat(sep=" ", timespec="seconds")
+    modified = dt.datetime.fromtimestamp(last["timestamp"] / 1000).isoformat(
+        sep=" ", timespec="seconds"
+    )
     return {
         "table": name,
         "version": dt_.version(),
@@ -40,7 +42,8 @@ def last_run(lake: Path) -> dict[str, Any] | None:
             return None
         rec = records[0]
         started = rec.start_time and dt.datetime.fromtimestamp(rec.start_time).isoformat(
-            sep=" ", timespec="seconds")
+            sep=" ", timespec="seconds"
+        )
         selection = rec.dagster_run.asset_selection or set()
         return {
             "run_id": rec.dagster_run.run_id,

@@ -5,12 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 POSITION_FIELDS = (
-    "platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed", "recorder_speed",
-    "mileage_km", "direction", "altitude", "state", "alarm", "received_at",
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
 )
 VEHICLE_FIELDS = (
-    "plate", "plate_color", "vehicle_type", "enterprise_id", "county_code", "platform_id",
-    "operating_status", "speed_limit_kmh", "route_id", "region_id", "route_exempt", "registered_at",
+    "plate",
+    "plate_color",
+    "vehicle_type",
+    "enterprise_id",
+    "county_code",
+    "platform_id",
+    "operating_status",
+    "speed_limit_kmh",
+    "route_id",
+    "region_id",
+    "route_exempt",
+    "registered_at",
 )
 COUNTY_FIELDS = ("county_code", "name", "city_code", "province_code")
 

@@ -26,8 +26,10 @@
         {%- endfor -%}
         {%- for source in graph.sources.values() | sort(attribute='unique_id') -%}
             {%- do log('registering source ' ~ source.schema ~ '.' ~ source.identifier, info=false) -%}
+            {#- re-point the name: an engine may serve several lakes; dropping an external table keeps its files -#}
+            {%- do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) -%}
             {%- do run_query(
-                'create table if not exists ' ~ source.schema ~ '.' ~ source.identifier
+                'create table ' ~ source.schema ~ '.' ~ source.identifier
                 ~ " using delta location '" ~ root ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'"
             ) -%}
         {%- endfor -%}

@@ -9,13 +9,41 @@ from transforms.rules import load_rules
 from transforms.telematics.positions import tag_rules, typed_positions
 
 RULES = load_rules()
-FIELDS = ["platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed",
-          "recorder_speed", "mileage_km", "direction", "altitude", "state", "alarm", "received_at"]
+FIELDS = [
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
+]
 
 
 def batch(spark, n_good, bad):
-    good = ["35090001", "闽J12345", "2", "2026-11-02 08:00:00", "119.5", "26.6", "40", "39",
-            "100", "90", "20", "3", "0", "2026-11-02 08:00:05"]
+    good = [
+        "35090001",
+        "闽J12345",
+        "2",
+        "2026-11-02 08:00:00",
+        "119.5",
+        "26.6",
+        "40",
+        "39",
+        "100",
+        "90",
+        "20",
+        "3",
+        "0",
+        "2026-11-02 08:00:05",
+    ]
     rows = [list(good) for _ in range(n_good)]
     for overrides in bad:
         row = list(good)
@@ -24,20 +52,42 @@ def batch(spark, n_good, bad):
         rows.append(row)
     data = [tuple(r) + ("f", i, "d", dt.datetime(2026, 11, 2, 9)) for i, r in enumerate(rows)]
     schema = ", ".join(f"{f} string" for f in FIELDS) + (
-        ", _source_file string, _line bigint, _file_sm3 string, _landed_at timestamp")
+        ", _source_file string, _line bigint, _file_sm3 string, _landed_at timestamp"
+    )
     return tag_rules(typed_positions(spark.createDataFrame(data, schema), RULES), RULES)
 
 
 def test_gx_counts_match_row_tags(spark):
-    bad = [{"speed": "999"}, {"speed": None}, {"plate": "X"}, {"lon": "1"}, {"lon": "1", "lat": "90"},
-           {"gnss_time": "2026-11-02 09:00:00"}]
+    bad = [
+        {"speed": "999"},
+        {"speed": None},
+        {"plate": "X"},
+        {"lon": "1"},
+        {"lon": "1", "lat": "90"},
+        {"gnss_time": "2026-11-02 09:00:00"},
+    ]
     tagged = batch(spark, 20, bad)
     report = validate_dataframe(tagged, positions_suite(RULES))
-    tags = {r["rule"]: r["n"] for r in tagged.select(F.explode("failed_rules").alias("rule"))
-            .groupBy("rule").count().withColumnRenamed("count", "n").collect()}
+    tags = {
+        r["rule"]: r["n"]
+        for r in tagged.select(F.explode("failed_rules").alias("rule"))
+        .groupBy("rule")
+        .count()
+        .withColumnRenamed("count", "n")
+        .collect()
+    }
     gx = {rule: n for rule, n in report.unexpected_by_rule().items() if n}
-    assert gx == tags == {"speed_in_range": 2, "plate_valid": 1, "lon_in_range": 2,
-                          "lat_in_range": 1, "gnss_time_not_future": 1}
+    assert (
+        gx
+        == tags
+        == {
+            "speed_in_range": 2,
+            "plate_valid": 1,
+            "lon_in_range": 2,
+            "lat_in_range": 1,
+            "gnss_time_not_future": 1,
+        }
+    )
     assert report.success and report.rows == 26
 
 

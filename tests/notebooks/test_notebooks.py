@@ -20,8 +20,9 @@ def test_explore_positions_runs(fixture_lake, monkeypatch):
     assert result.exit_code == 0, result.output
     monkeypatch.setenv("LAKEHOUSE_LAKE", str(fixture_lake))
     nb = nbformat.read(NOTEBOOKS / "01_explore_positions.ipynb", as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     images = [o for o in outputs if "image/png" in o.get("data", {})]

@@ -13,7 +13,9 @@ def current_keys() -> dict:
     graph = defs.resolve_asset_graph()
     return {
         "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
-        "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
+        "checks": sorted(
+            f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys
+        ),
         "jobs": sorted(j.name for j in defs.jobs),
         "schedules": sorted(s.name for s in defs.schedules),
         "sensors": sorted(s.name for s in defs.sensors),

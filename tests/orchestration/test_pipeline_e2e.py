@@ -56,8 +56,12 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
         "WHERE _source_file LIKE '%p1%' ORDER BY _line",
     )
     assert [(r["_line"], r["failed_rules"]) for r in quarantined] == [
-        (5, ["malformed_record"]), (6, ["speed_in_range"]), (7, ["plate_valid"]),
-        (9, ["lon_in_range"]), (10, ["gnss_time_not_future"]), (11, ["malformed_record"]),
+        (5, ["malformed_record"]),
+        (6, ["speed_in_range"]),
+        (7, ["plate_valid"]),
+        (9, ["lon_in_range"]),
+        (10, ["gnss_time_not_future"]),
+        (11, ["malformed_record"]),
         (13, ["speed_in_range", "direction_in_range"]),
     ]
     counties = query(
@@ -65,8 +69,10 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
         "SELECT county_name, vehicles, online_vehicles, points, qualified_points, qualified_rate "
         "FROM gold.telematics__county_days ORDER BY county_code",
     )
-    assert [(c["county_name"], c["online_vehicles"], c["points"], c["qualified_points"])
-            for c in counties] == [("蕉城区", 1, 4, 3), ("福安市", 1, 4, 1), ("福鼎市", 1, 3, 2)]
+    assert [
+        (c["county_name"], c["online_vehicles"], c["points"], c["qualified_points"])
+        for c in counties
+    ] == [("蕉城区", 1, 4, 3), ("福安市", 1, 4, 1), ("福鼎市", 1, 3, 2)]
 
     # a second run on the same landing files changes no table
     cli("run", "--lake", str(fixture_lake))
@@ -81,15 +87,32 @@ def test_clear_errors(tmp_path):
     result = CliRunner().invoke(main, ["run", "--lake", str(tmp_path), "--start", "2026-02-30"])
     assert result.exit_code == 2 and "not a date" in result.output
     result = CliRunner().invoke(
-        main, ["run", "--lake", str(tmp_path), "--start", "2026-03-02", "--end", "2026-03-01"])
+        main, ["run", "--lake", str(tmp_path), "--start", "2026-03-02", "--end", "2026-03-01"]
+    )
     assert result.exit_code == 1 and "after" in result.output
 
 
 def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     lake = tmp_path / "lake"
-    summary = json.loads(cli("generate", "--lake", str(lake), "--start", "2026-10-05", "--days", "2",
-                             "--vehicles", "8", "--seed", "11", "--bad-rate", "0.02", "--json"))
+    summary = json.loads(
+        cli(
+            "generate",
+            "--lake",
+            str(lake),
+            "--start",
+            "2026-10-05",
+            "--days",
+            "2",
+            "--vehicles",
+            "8",
+            "--seed",
+            "11",
+            "--bad-rate",
+            "0.02",
+            "--json",
+        )
+    )
     assert summary["malformed_lines"] > 0 and summary["duplicate_records"] > 0
     assert all(n > 0 for n in summary["unqualified_by_rule"].values())
 
@@ -100,17 +123,27 @@ def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch
     assert got["silver.telematics__positions"] == summary["qualified_unique_records"]
     assert got["silver.telematics__vehicles"] == summary["vehicles"]
 
-    by_rule = query(lake, "SELECT rule, count(*) AS n FROM (SELECT explode(failed_rules) AS rule "
-                          "FROM quarantine.telematics__positions) GROUP BY rule")
+    by_rule = query(
+        lake,
+        "SELECT rule, count(*) AS n FROM (SELECT explode(failed_rules) AS rule "
+        "FROM quarantine.telematics__positions) GROUP BY rule",
+    )
     expected_rules = {k: v for k, v in summary["unqualified_by_rule"].items() if v}
     expected_rules["malformed_record"] = summary["malformed_lines"]
     assert {r["rule"]: r["n"] for r in by_rule} == expected_rules
 
-    gold = query(lake, "SELECT CAST(day AS string) AS day, county_code, online_vehicles, "
-                       "qualified_points FROM gold.telematics__county_days")
-    assert {f"{g['day']}|{g['county_code']}": {"online_vehicles": g["online_vehicles"],
-                                                "qualified_points": g["qualified_points"]}
-            for g in gold} == summary["county_days"]
+    gold = query(
+        lake,
+        "SELECT CAST(day AS string) AS day, county_code, online_vehicles, "
+        "qualified_points FROM gold.telematics__county_days",
+    )
+    assert {
+        f"{g['day']}|{g['county_code']}": {
+            "online_vehicles": g["online_vehicles"],
+            "qualified_points": g["qualified_points"],
+        }
+        for g in gold
+    } == summary["county_days"]
 
     # generating again without --force refuses to overwrite the landing zone
     result = CliRunner().invoke(main, ["generate", "--lake", str(lake), "--start", "2026-10-05"])

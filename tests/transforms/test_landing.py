@@ -24,7 +24,9 @@ def test_jsonl_keeps_good_lines_and_reports_malformed_ones():
     assert parsed.records[0][1]["speed"] == "12.5"
     assert parsed.records[0][1]["gnss_time"] is None
     assert [(line, err.split(":")[0]) for line, _, err in parsed.malformed] == [
-        (3, "not JSON"), (4, "not a JSON object")]
+        (3, "not JSON"),
+        (4, "not a JSON object"),
+    ]
 
 
 def test_csv_maps_columns_by_header_and_flags_wrong_widths():
@@ -52,7 +54,12 @@ def test_landing_twice_is_a_noop_and_lineage_is_kept(tmp_path):
     first = land_feed(lake, COUNTIES)
     second = land_feed(lake, COUNTIES)
 
-    assert (first.landed_files, first.records, first.malformed, first.rejected_files) == (1, 1, 1, 1)
+    assert (first.landed_files, first.records, first.malformed, first.rejected_files) == (
+        1,
+        1,
+        1,
+        1,
+    )
     assert (second.landed_files, second.skipped_files, second.records) == (0, 2, 0)
     bronze = DeltaTable(str(lake / "bronze/telematics__counties")).to_pyarrow_table().to_pylist()
     assert len(bronze) == 1

@@ -9,12 +9,38 @@ from transforms.rules import load_rules
 from transforms.telematics.positions import qualified, tag_rules, typed_positions
 
 RULES = load_rules()
-FIELDS = ["platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed",
-          "recorder_speed", "mileage_km", "direction", "altitude", "state", "alarm", "received_at"]
-GOOD = {"platform_id": "35090001", "plate": "闽J12345", "plate_color": "2",
-        "gnss_time": "2026-11-02 08:00:00", "lon": "119.5", "lat": "26.6", "speed": "40",
-        "recorder_speed": "39", "mileage_km": "100.5", "direction": "90", "altitude": "20",
-        "state": "3", "alarm": "0", "received_at": "2026-11-02 08:00:05"}
+FIELDS = [
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
+]
+GOOD = {
+    "platform_id": "35090001",
+    "plate": "闽J12345",
+    "plate_color": "2",
+    "gnss_time": "2026-11-02 08:00:00",
+    "lon": "119.5",
+    "lat": "26.6",
+    "speed": "40",
+    "recorder_speed": "39",
+    "mileage_km": "100.5",
+    "direction": "90",
+    "altitude": "20",
+    "state": "3",
+    "alarm": "0",
+    "received_at": "2026-11-02 08:00:05",
+}
 LANDED = dt.datetime(2026, 11, 2, 9, 0, 0)
 
 
@@ -24,7 +50,8 @@ def bronze(spark, rows):
         for i, r in enumerate(rows, start=1)
     ]
     schema = ", ".join(f"{f} string" for f in FIELDS) + (
-        ", _source_file string, _line bigint, _file_sm3 string, _landed_at timestamp")
+        ", _source_file string, _line bigint, _file_sm3 string, _landed_at timestamp"
+    )
     return spark.createDataFrame(data, schema)
 
 
@@ -58,8 +85,14 @@ def test_each_defect_fails_exactly_its_rule(spark):
 
 
 def test_bounds_are_inclusive(spark):
-    edges = {"lon": "73.55", "lat": "53.55", "speed": "160", "direction": "359",
-             "altitude": "-200", "gnss_time": "2026-11-02 08:05:05"}
+    edges = {
+        "lon": "73.55",
+        "lat": "53.55",
+        "speed": "160",
+        "direction": "359",
+        "altitude": "-200",
+        "gnss_time": "2026-11-02 08:05:05",
+    }
     assert failed(spark, edges) == []
 
 
@@ -69,8 +102,9 @@ def test_missing_received_at_falls_back_to_landing_time(spark):
 
 
 def test_late_records_are_qualified_but_flagged(spark):
-    df = tag_rules(typed_positions(bronze(spark, [{"gnss_time": "2026-10-20 08:00:00"}]), RULES),
-                   RULES)
+    df = tag_rules(
+        typed_positions(bronze(spark, [{"gnss_time": "2026-10-20 08:00:00"}]), RULES), RULES
+    )
     row = df.select("failed_rules", "is_late", "day").first()
     assert row == ([], True, dt.date(2026, 10, 20))
 
@@ -85,7 +119,10 @@ def test_duplicates_keep_the_copy_received_last(spark):
     tagged = tag_rules(typed_positions(bronze(spark, rows), RULES), RULES)
     out = qualified(tagged).select("gnss_time", "speed", "_line")
     expected = spark.createDataFrame(
-        [(dt.datetime(2026, 11, 2, 8, 0, 0), 20.0, 2), (dt.datetime(2026, 11, 2, 8, 0, 30), 40.0, 4)],
+        [
+            (dt.datetime(2026, 11, 2, 8, 0, 0), 20.0, 2),
+            (dt.datetime(2026, 11, 2, 8, 0, 30), 40.0, 4),
+        ],
         "gnss_time timestamp, speed double, _line bigint",
     )
     assertDataFrameEqual(out, expected)

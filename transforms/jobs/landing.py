@@ -28,19 +28,38 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 MALFORMED = "malformed_record"
 TS = pa.timestamp("us", tz="UTC")  # GMT+8 wall-clock values, see docs/tables.md
 
-FILES_SCHEMA = pa.schema([
-    ("file_path", pa.string()), ("domain", pa.string()), ("feed", pa.string()),
-    ("folder_date", pa.date32()), ("file_sm3", pa.string()), ("size_bytes", pa.int64()),
-    ("lines", pa.int64()), ("records", pa.int64()), ("malformed", pa.int64()),
-    ("status", pa.string()), ("landed_at", TS), ("published_at", TS),
-])
-REJECTED_SCHEMA = pa.schema([
-    ("file_path", pa.string()), ("domain", pa.string()), ("feed", pa.string()),
-    ("file_sm3", pa.string()), ("error", pa.string()), ("rejected_at", TS),
-])
+FILES_SCHEMA = pa.schema(
+    [
+        ("file_path", pa.string()),
+        ("domain", pa.string()),
+        ("feed", pa.string()),
+        ("folder_date", pa.date32()),
+        ("file_sm3", pa.string()),
+        ("size_bytes", pa.int64()),
+        ("lines", pa.int64()),
+        ("records", pa.int64()),
+        ("malformed", pa.int64()),
+        ("status", pa.string()),
+        ("landed_at", TS),
+        ("published_at", TS),
+    ]
+)
+REJECTED_SCHEMA = pa.schema(
+    [
+        ("file_path", pa.string()),
+        ("domain", pa.string()),
+        ("feed", pa.string()),
+        ("file_sm3", pa.string()),
+        ("error", pa.string()),
+        ("rejected_at", TS),
+    ]
+)
 LINEAGE = [
-    ("_source_file", pa.string()), ("_line", pa.int64()), ("_file_sm3", pa.string()),
-    ("_landed_at", TS), ("_folder_date", pa.date32()),
+    ("_source_file", pa.string()),
+    ("_line", pa.int64()),
+    ("_file_sm3", pa.string()),
+    ("_landed_at", TS),
+    ("_folder_date", pa.date32()),
 ]
 
 
@@ -58,8 +77,12 @@ def quarantine_schema(feed: Feed) -> pa.Schema:
     typed = []
     if feed is POSITIONS:
         typed = [
-            ("platform_id", pa.string()), ("plate", pa.string()), ("plate_color", pa.int32()),
-            ("gnss_time", TS), ("day", pa.date32()), ("received_at", TS),
+            ("platform_id", pa.string()),
+            ("plate", pa.string()),
+            ("plate_color", pa.int32()),
+            ("gnss_time", TS),
+            ("day", pa.date32()),
+            ("received_at", TS),
         ]
     return pa.schema(
         typed
@@ -142,8 +165,13 @@ def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
             )
             continue
         out.records.append(
-            (number, {f: (row[i] if i is not None and row[i] != "" else None)
-                      for f, i in ((f, index.get(f)) for f in feed.fields)})
+            (
+                number,
+                {
+                    f: (row[i] if i is not None and row[i] != "" else None)
+                    for f, i in ((f, index.get(f)) for f in feed.fields)
+                },
+            )
         )
     return out
 
@@ -221,8 +249,9 @@ def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str]
     write_deltalake(str(t.location(lake)), data, mode="append", partition_by=partition_by or None)
 
 
-def _bronze_rows(feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime,
-                 parsed: ParsedFile) -> pa.Table:
+def _bronze_rows(
+    feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime, parsed: ParsedFile
+) -> pa.Table:
     n = len(parsed.records)
     columns = {f: [rec.get(f) for _, rec in parsed.records] for f in feed.fields}
     columns["_source_file"] = [rel] * n
@@ -233,8 +262,9 @@ def _bronze_rows(feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.
     return pa.Table.from_pydict(columns, schema=bronze_schema(feed))
 
 
-def _malformed_rows(feed: Feed, rel: str, digest: str, landed_at: dt.datetime,
-                    parsed: ParsedFile) -> pa.Table:
+def _malformed_rows(
+    feed: Feed, rel: str, digest: str, landed_at: dt.datetime, parsed: ParsedFile
+) -> pa.Table:
     schema = quarantine_schema(feed)
     n = len(parsed.malformed)
     columns: dict[str, list] = {name: [None] * n for name in schema.names}
@@ -305,18 +335,36 @@ def land_feed(
         except FileRejected as exc:
             result.rejected_files += 1
             result.errors.append(f"{rel}: {exc}")
-            rejected.append({"file_path": rel, "domain": feed.domain, "feed": feed.name,
-                             "file_sm3": digest, "error": str(exc), "rejected_at": landed_at})
+            rejected.append(
+                {
+                    "file_path": rel,
+                    "domain": feed.domain,
+                    "feed": feed.name,
+                    "file_sm3": digest,
+                    "error": str(exc),
+                    "rejected_at": landed_at,
+                }
+            )
             say(f"  rejected {rel}: {exc}")
             continue
         pending_bronze.append(_bronze_rows(feed, rel, digest, day, landed_at, parsed))
         pending_malformed.append(_malformed_rows(feed, rel, digest, landed_at, parsed))
-        pending_files.append({
-            "file_path": rel, "domain": feed.domain, "feed": feed.name, "folder_date": day,
-            "file_sm3": digest, "size_bytes": path.stat().st_size, "lines": parsed.lines,
-            "records": len(parsed.records), "malformed": len(parsed.malformed),
-            "status": "landed", "landed_at": landed_at, "published_at": None,
-        })
+        pending_files.append(
+            {
+                "file_path": rel,
+                "domain": feed.domain,
+                "feed": feed.name,
+                "folder_date": day,
+                "file_sm3": digest,
+                "size_bytes": path.stat().st_size,
+                "lines": parsed.lines,
+                "records": len(parsed.records),
+                "malformed": len(parsed.malformed),
+                "status": "landed",
+                "landed_at": landed_at,
+                "published_at": None,
+            }
+        )
         result.landed_files += 1
         result.records += len(parsed.records)
         result.malformed += len(parsed.malformed)
@@ -329,7 +377,9 @@ def land_feed(
             say(f"  {feed.key}: {result.landed_files} files, {result.records:,} records landed")
     flush()
     if rejected:
-        _append(lake, "ops.landing__rejected_files", pa.Table.from_pylist(rejected, REJECTED_SCHEMA))
+        _append(
+            lake, "ops.landing__rejected_files", pa.Table.from_pylist(rejected, REJECTED_SCHEMA)
+        )
     say(
         f"{feed.key}: landed {result.landed_files} file(s), {result.records:,} records, "
         f"{result.malformed} malformed, {result.skipped_files} already landed, "

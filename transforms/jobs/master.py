@@ -16,8 +16,12 @@ from transforms.telematics.master import current_counties, typed_vehicles, vehic
 
 
 def _rebuild(
-    spark: SparkSession, lake: Path, feed: Feed, target: str,
-    build: Callable[[DataFrame], DataFrame], say: Callable[[str], None],
+    spark: SparkSession,
+    lake: Path,
+    feed: Feed,
+    target: str,
+    build: Callable[[DataFrame], DataFrame],
+    say: Callable[[str], None],
 ) -> int:
     source = registry.table(feed.bronze_table)
     if not source.exists(lake):
@@ -38,11 +42,23 @@ def _rebuild(
 
 def publish_vehicles(spark: SparkSession, lake: Path, progress=None) -> int:
     """silver.telematics__vehicles: every version of every vehicle (SCD2)."""
-    return _rebuild(spark, lake, VEHICLES, "silver.telematics__vehicles",
-                    lambda df: vehicle_history(typed_vehicles(df)), progress or (lambda _m: None))
+    return _rebuild(
+        spark,
+        lake,
+        VEHICLES,
+        "silver.telematics__vehicles",
+        lambda df: vehicle_history(typed_vehicles(df)),
+        progress or (lambda _m: None),
+    )
 
 
 def publish_counties(spark: SparkSession, lake: Path, progress=None) -> int:
     """silver.telematics__counties: the current record of each county."""
-    return _rebuild(spark, lake, COUNTIES, "silver.telematics__counties", current_counties,
-                    progress or (lambda _m: None))
+    return _rebuild(
+        spark,
+        lake,
+        COUNTIES,
+        "silver.telematics__counties",
+        current_counties,
+        progress or (lambda _m: None),
+    )

@@ -49,12 +49,16 @@ def pending_files(lake: Path, feed_name: str, dates: list[dt.date] | None = None
     """Landed, not yet published files of a feed (optionally of some date folders)."""
     if not FILES.exists(lake):
         return pa.table({"file_sm3": pa.array([], pa.string())})
-    files = DeltaTable(str(FILES.location(lake))).to_pyarrow_table(
-        columns=["file_sm3", "feed", "folder_date", "status"]
-    ).to_pylist()
+    files = (
+        DeltaTable(str(FILES.location(lake)))
+        .to_pyarrow_table(columns=["file_sm3", "feed", "folder_date", "status"])
+        .to_pylist()
+    )
     rows = [
-        f for f in files
-        if f["feed"] == feed_name and f["status"] == "landed"
+        f
+        for f in files
+        if f["feed"] == feed_name
+        and f["status"] == "landed"
         and (dates is None or f["folder_date"] in dates)
     ]
     return pa.Table.from_pylist(rows) if rows else pa.table({"file_sm3": pa.array([], pa.string())})
@@ -87,8 +91,10 @@ def publish_positions(
         return result
     folder_days = sorted({d.isoformat() for d in pending.column("folder_date").to_pylist()})
 
-    bronze = spark.read.format("delta").load(str(BRONZE.location(lake))).where(
-        F.col("_folder_date").isin(folder_days) & F.col("_file_sm3").isin(digests)
+    bronze = (
+        spark.read.format("delta")
+        .load(str(BRONZE.location(lake)))
+        .where(F.col("_folder_date").isin(folder_days) & F.col("_file_sm3").isin(digests))
     )
     tagged = tag_rules(typed_positions(bronze, rules), rules).cache()
     report = validate_dataframe(tagged, positions_suite(rules))
@@ -106,7 +112,9 @@ def publish_positions(
     counts = {
         r["rule"]: r["n"]
         for r in bad.select(F.explode("failed_rules").alias("rule"))
-        .groupBy("rule").agg(F.count(F.lit(1)).alias("n")).collect()
+        .groupBy("rule")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .collect()
     }
     result.failed_by_rule = counts
 
@@ -118,16 +126,16 @@ def publish_positions(
             f"_file_sm3 IN ({quoted}) AND NOT array_has(failed_rules, '{MALFORMED}')"
         )
     bad.write.format("delta").mode("append").save(str(QUARANTINE.location(lake)))
-    register_table(spark, QUARANTINE.name, QUARANTINE.location(lake))
 
-    # silver: merge on the record key; the copy received last wins
+    # silver: merge on the record key; the copy received last wins (by path: independent of
+    # what the session's catalog has registered under the name)
+    silver_path = SILVER.location(lake)
     if not SILVER.exists(lake):
-        good.limit(0).write.format("delta").partitionBy("day").save(str(SILVER.location(lake)))
-    register_table(spark, SILVER.name, SILVER.location(lake))
+        good.limit(0).write.format("delta").partitionBy("day").save(str(silver_path))
     good.createOrReplaceTempView("_positions_batch")
     spark.sql(
         f"""
-        MERGE INTO {SILVER.name} AS t
+        MERGE INTO delta.`{silver_path}` AS t
         USING _positions_batch AS s
         ON t.day = s.day AND t.plate = s.plate AND t.plate_color = s.plate_color
            AND t.gnss_time = s.gnss_time
@@ -139,6 +147,8 @@ def publish_positions(
         tagged.agg(F.sum(F.when(F.size("failed_rules") > 0, 1).otherwise(0))).first()[0] or 0
     )
     tagged.unpersist()
+    for table in (QUARANTINE, SILVER):
+        register_table(spark, table.name, table.location(lake))
     mark_published(lake, digests, now)
     result.qualified = result.records - result.quarantined
     say(

@@ -15,10 +15,15 @@ def sql_string(value: str) -> str:
 
 
 def register_table(spark: SparkSession, name: str, location: Path) -> None:
-    """Register the Delta table at ``location`` as ``name`` (``layer.entity``) if not yet known."""
+    """Register the Delta table at ``location`` as ``name`` (``layer.entity``).
+
+    A name already registered (possibly for another lake served by the same engine) is re-pointed:
+    dropping an external table removes only its catalog entry, never its files.
+    """
     layer = name.split(".", 1)[0]
     spark.sql(f"CREATE SCHEMA IF NOT EXISTS {layer}")
-    spark.sql(f"CREATE TABLE IF NOT EXISTS {name} USING delta LOCATION {sql_string(str(location))}")
+    spark.sql(f"DROP TABLE IF EXISTS {name}")
+    spark.sql(f"CREATE TABLE {name} USING delta LOCATION {sql_string(str(location))}")
 
 
 def register_lake(spark: SparkSession, lake: Path) -> list[str]:

@@ -11,12 +11,25 @@ from pyspark.sql import functions as F
 
 VEHICLE_KEY = ["plate", "plate_color"]
 VEHICLE_ATTRIBUTES = [
-    "vehicle_type", "enterprise_id", "county_code", "platform_id", "operating_status",
-    "speed_limit_kmh", "route_id", "region_id", "route_exempt", "registered_at",
+    "vehicle_type",
+    "enterprise_id",
+    "county_code",
+    "platform_id",
+    "operating_status",
+    "speed_limit_kmh",
+    "route_id",
+    "region_id",
+    "route_exempt",
+    "registered_at",
 ]
 VEHICLE_COLUMNS = [
-    *VEHICLE_KEY, *VEHICLE_ATTRIBUTES, "valid_from", "valid_to", "is_current",
-    "_source_file", "_landed_at",
+    *VEHICLE_KEY,
+    *VEHICLE_ATTRIBUTES,
+    "valid_from",
+    "valid_to",
+    "is_current",
+    "_source_file",
+    "_landed_at",
 ]
 COUNTY_COLUMNS = ["county_code", "name", "city_code", "province_code", "_source_file", "_landed_at"]
 APPLY_ORDER = ["_folder_date", "_source_file", "_line"]

@@ -18,17 +18,51 @@ LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]
 KEY = ["plate", "plate_color", "gnss_time"]
 
 SILVER_COLUMNS = [
-    "platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed", "recorder_speed",
-    "mileage_km", "direction", "altitude", "state", "alarm", "received_at", "is_late", "day",
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
+    "is_late",
+    "day",
     *LINEAGE,
 ]
 QUARANTINE_COLUMNS = [
-    "platform_id", "plate", "plate_color", "gnss_time", "day", "received_at", "failed_rules",
-    "raw_record", *LINEAGE, "_quarantined_at",
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "day",
+    "received_at",
+    "failed_rules",
+    "raw_record",
+    *LINEAGE,
+    "_quarantined_at",
 ]
 RAW_FIELDS = [
-    "platform_id", "plate", "plate_color", "gnss_time", "lon", "lat", "speed", "recorder_speed",
-    "mileage_km", "direction", "altitude", "state", "alarm", "received_at",
+    "platform_id",
+    "plate",
+    "plate_color",
+    "gnss_time",
+    "lon",
+    "lat",
+    "speed",
+    "recorder_speed",
+    "mileage_km",
+    "direction",
+    "altitude",
+    "state",
+    "alarm",
+    "received_at",
 ]
 
 
@@ -111,7 +145,9 @@ def tag_rules(typed: DataFrame, rules: dict[str, Any]) -> DataFrame:
 def qualified(tagged: DataFrame) -> DataFrame:
     """Qualified records, one per key, the copy received last winning (then the one landed last)."""
     latest_first = Window.partitionBy(*KEY).orderBy(
-        F.col("received_at").desc(), F.col("_landed_at").desc(), F.col("_file_sm3").desc(),
+        F.col("received_at").desc(),
+        F.col("_landed_at").desc(),
+        F.col("_file_sm3").desc(),
         F.col("_line").desc(),
     )
     return (

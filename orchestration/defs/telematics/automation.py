@@ -1,6 +1,5 @@
 """Jobs, the daily schedule and the landing-zone sensor."""
 
-
 import hashlib
 import json
 
@@ -16,7 +15,8 @@ _PIPELINE = load_rules()["pipeline"]
 positions_job = dg.define_asset_job(
     "telematics_positions_daily",
     selection=dg.AssetSelection.assets(
-        ["bronze", "telematics__positions"], ["silver", "telematics__positions"],
+        ["bronze", "telematics__positions"],
+        ["silver", "telematics__positions"],
         ["quarantine", "telematics__positions"],
     ),
     description="Land one landing day's position files, validate them and publish to silver.",
@@ -25,8 +25,10 @@ positions_job = dg.define_asset_job(
 # master data and every dbt model: everything that is not partitioned by landing day
 refresh_job = dg.define_asset_job(
     "telematics_refresh",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(
-        ["bronze", "telematics__positions"], ["silver", "telematics__positions"],
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.assets(
+        ["bronze", "telematics__positions"],
+        ["silver", "telematics__positions"],
         ["quarantine", "telematics__positions"],
     ),
     description="Land master data, rebuild silver master tables and the dbt staging and gold models.",
@@ -49,7 +51,8 @@ def landing_signature(lake, feed) -> dict[str, str]:
         return out
     for folder in sorted(p for p in base.iterdir() if p.is_dir()):
         entries = sorted(
-            (f.name, f.stat().st_size, int(f.stat().st_mtime)) for f in folder.iterdir()
+            (f.name, f.stat().st_size, int(f.stat().st_mtime))
+            for f in folder.iterdir()
             if f.is_file()
         )
         if entries:
@@ -70,7 +73,9 @@ def landing_sensor(context: dg.SensorEvaluationContext, lakehouse: LakehouseReso
     for day, signature in current.items():
         if previous.get(day) != signature and day in valid:
             yield dg.RunRequest(partition_key=day, run_key=f"{day}:{signature}")
-    master = {k: landing_signature(lakehouse.root, f) for k, f in FEEDS.items() if f is not POSITIONS}
+    master = {
+        k: landing_signature(lakehouse.root, f) for k, f in FEEDS.items() if f is not POSITIONS
+    }
     if previous.get("_master") != master:
         yield dg.RunRequest(
             job_name=refresh_job.name,

@@ -1,6 +1,5 @@
 """dbt models (staging views, gold marts) as Dagster assets; dbt tests become asset checks."""
 
-
 import os
 from pathlib import Path
 
@@ -33,8 +32,14 @@ def prepare_manifest() -> Path:
 
     os.environ.setdefault("LAKEHOUSE_LAKE_ABS", str(lake_root()))
     result = dbtRunner().invoke(
-        ["parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--quiet"]
+        [
+            "parse",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--quiet",
+        ]
     )
     if not result.success or not MANIFEST.exists():
         raise RuntimeError(f"dbt parse failed: {result.exception}")

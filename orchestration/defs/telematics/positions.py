@@ -1,6 +1,5 @@
 """Telematics positions: landing → bronze → (GX) → silver + quarantine, per landing day."""
 
-
 import datetime as dt
 
 import dagster as dg
@@ -80,7 +79,10 @@ def bronze_positions(
 def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Validate the landed batch with GX, quarantine failing records, merge qualified ones into silver."""
     result = publish_positions(
-        lakehouse.spark(), lakehouse.root, lakehouse.rules(), partition_dates(context),
+        lakehouse.spark(),
+        lakehouse.root,
+        lakehouse.rules(),
+        partition_dates(context),
         context.log.info,
     )
     report = result.report
@@ -102,6 +104,9 @@ def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     )
     yield dg.MaterializeResult(
         asset_key=["quarantine", "telematics__positions"],
-        metadata={**meta, "quarantined": result.quarantined,
-                  "failed_by_rule": result.failed_by_rule},
+        metadata={
+            **meta,
+            "quarantined": result.quarantined,
+            "failed_by_rule": result.failed_by_rule,
+        },
     )
