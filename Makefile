@@ -32,7 +32,7 @@ system-packages: ## Debian packages: Chromium and a CJK font for the browser tes
 .venv-superset/.installed: infra/superset/requirements.txt
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
 	$(UV) venv -q --allow-existing --python 3.11 .venv-superset
-	VIRTUAL_ENV=.venv-superset $(UV) pip install -q -r infra/superset/requirements.txt
+	$(UV) pip install -q --python .venv-superset/bin/python -r infra/superset/requirements.txt
 	@touch $@
 
 install: system-packages .venv/.installed .venv-superset/.installed ## both environments and system packages
