@@ -6,9 +6,9 @@ from orchestration.defs.telematics import automation, dbt, master, positions
 from orchestration.environment import resources
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([positions, master, dbt]),
-    jobs=[automation.positions_job, automation.refresh_job],
-    schedules=[automation.daily_schedule],
+    assets=[*dg.load_assets_from_modules([positions, dbt]), *master.MASTER_ASSETS],
+    jobs=automation.JOBS,
+    schedules=automation.SCHEDULES,
     sensors=[automation.landing_sensor],
     resources=resources(),
 )

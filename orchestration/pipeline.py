@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.environment import ensure_dagster_home, resources
-from transforms.feeds import POSITIONS
+from transforms.feeds import POSITION_FEEDS
 from transforms.jobs.landing import folder_dates
 
 RANGE_START = "dagster/asset_partition_range_start"
@@ -58,11 +58,8 @@ def run_pipeline(
     from orchestration.defs.telematics.partitions import landing_days
 
     valid = set(landing_days.get_partition_keys())
-    days = [
-        d
-        for d in folder_dates(lake, POSITIONS)
-        if (start is None or d >= start) and (end is None or d <= end)
-    ]
+    present = sorted({d for feed in POSITION_FEEDS for d in folder_dates(lake, feed)})
+    days = [d for d in present if (start is None or d >= start) and (end is None or d <= end)]
     outside = [d for d in days if d.isoformat() not in valid]
     if outside:
         raise PipelineError(
@@ -97,24 +94,16 @@ def run_pipeline(
         if not run.success:
             raise PipelineError(f"run {name} failed (run id {run.run_id}); see the Dagster UI")
 
+    execute("master data and platform events", master.MASTER_ASSETS)
     if days:
         first, last = days[0].isoformat(), days[-1].isoformat()
         progress(f"positions: landing days {first} … {last} ({len(days)} day(s))")
         execute(
-            "positions: land → validate → publish",
-            [positions.bronze_positions, positions.silver_positions],
+            "positions: land → validate → publish → per-vehicle-day facts",
+            [positions.bronze_positions, positions.silver_positions, positions.silver_facts],
             tags={RANGE_START: first, RANGE_END: last},
         )
     else:
         progress("positions: no landing days in range")
-    execute(
-        "master data and dbt models",
-        [
-            master.bronze_vehicles,
-            master.bronze_counties,
-            master.silver_vehicles,
-            master.silver_counties,
-            dbt.dbt_telematics,
-        ],
-    )
+    execute("dbt: marts and assessment", [dbt.dbt_telematics])
     return result

@@ -1,7 +1,8 @@
 """Zip the dashboards-as-code folder into a Superset import bundle.
 
 Substitutes ``@SERVING_DB@`` (the DuckDB serving file) and ``@EXTENSION_DIR@`` (its extension
-directory), checks every file parses and that the dashboards' ``position`` references every chart,
+directory), checks every file parses, that every chart is on a dashboard's ``position`` and that every
+chart / dataset / native-filter uuid reference resolves to a file of the bundle,
 then writes a zip that ``superset import-dashboards -p <zip> -u admin`` accepts.
 
     python infra/superset/build_bundle.py --serving-db .superset/serving.duckdb --out bundle.zip
@@ -30,6 +31,33 @@ def chart_uuids_in_position(dashboard: dict) -> set[str]:
     }
 
 
+def check_references(docs: dict[str, dict]) -> None:
+    """Every chart is on a dashboard and every uuid a file refers to is a file of the bundle."""
+    charts = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("charts/")}
+    datasets = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("datasets/")}
+    databases = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("databases/")}
+    errors: list[str] = []
+    on_dashboards: set[str] = set()
+    for rel, doc in docs.items():
+        if rel.startswith("dashboards/"):
+            referenced = chart_uuids_in_position(doc)
+            on_dashboards |= referenced
+            if unknown := referenced - charts:
+                errors.append(f"{rel}: position names no chart file for {sorted(unknown)}")
+            for flt in doc.get("metadata", {}).get("native_filter_configuration", []):
+                for target in flt.get("targets", []):
+                    if target.get("datasetUuid") not in datasets:
+                        errors.append(f"{rel}: filter {flt.get('name')} targets no dataset file")
+        elif rel.startswith("charts/") and doc.get("dataset_uuid") not in datasets:
+            errors.append(f"{rel}: dataset_uuid {doc.get('dataset_uuid')} is no dataset file")
+        elif rel.startswith("datasets/") and doc.get("database_uuid") not in databases:
+            errors.append(f"{rel}: database_uuid {doc.get('database_uuid')} is no database file")
+    if orphans := charts - on_dashboards:
+        errors.append(f"chart files on no dashboard: {sorted(orphans)}")
+    if errors:
+        raise ValueError("bad bundle:\n  " + "\n  ".join(errors))
+
+
 def render_bundle(serving_db: Path, extension_dir: Path, source_dir: Path = SOURCE_DIR) -> dict:
     """Return ``{relative path: rendered YAML text}`` for every file of the bundle."""
     substitutions = {
@@ -44,14 +72,7 @@ def render_bundle(serving_db: Path, extension_dir: Path, source_dir: Path = SOUR
         files[path.relative_to(source_dir).as_posix()] = text
 
     docs = {rel: yaml.safe_load(text) for rel, text in files.items()}
-    charts = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("charts/")}
-    for rel, doc in docs.items():
-        if rel.startswith("dashboards/"):
-            referenced = chart_uuids_in_position(doc)
-            if referenced != charts:
-                raise ValueError(
-                    f"{rel}: position charts {sorted(referenced)} != chart files {sorted(charts)}"
-                )
+    check_references(docs)
     leftover = [rel for rel, text in files.items() if any(t in text for t in substitutions)]
     if leftover or "metadata.yaml" not in files:
         raise ValueError(f"bad bundle: unsubstituted {leftover} or no metadata.yaml")

@@ -161,7 +161,7 @@ def _vehicle(plate: str, color: int, county: str, registered: str, current: bool
         "region_id": None,
         "route_exempt": "false",
         "registered_at": registered,
-        "valid_from": registered,
+        "valid_from": registered if current else "2023-12-01",  # the old version came first
         "valid_to": None if current else "2024-04-30",
         "is_current": str(current).lower(),
         "_source_file": "v.csv",
@@ -221,10 +221,12 @@ def _cast(column: str, sql_type: str) -> str:
 
 
 def _write_lake(lake: Path) -> None:
-    """Write the four source tables as Delta through a throw-away in-process Sail server."""
+    """Write the four source tables as Delta through a throw-away in-process Sail server; the
+    assessment's sources are written empty (dbt registers every source it declares)."""
     from pysail.spark import SparkConnectServer
     from pyspark.sql import SparkSession
     from pyspark.sql import types as T
+    from test_dbt_assessment import SOURCE_ROWS as ASSESSMENT_SOURCES
 
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
@@ -232,7 +234,8 @@ def _write_lake(lake: Path) -> None:
     spark = SparkSession.builder.remote(f"sc://{host}:{port}").create()
     try:
         spark.conf.set("spark.sql.session.timeZone", "UTC")
-        for name, (columns, rows) in SOURCE_ROWS.items():
+        empty = {name: (columns, []) for name, (columns, _) in ASSESSMENT_SOURCES.items()}
+        for name, (columns, rows) in {**empty, **SOURCE_ROWS}.items():
             raw_schema = T.StructType([T.StructField(c, T.StringType()) for c in columns])
             raw = spark.createDataFrame([[r[c] for c in columns] for r in rows], raw_schema)
             df = raw.selectExpr(*(_cast(c, t) for c, t in columns.items()))

@@ -24,6 +24,8 @@ FIELDS = [
     "state",
     "alarm",
     "received_at",
+    "terminal_phone",
+    "source",
 ]
 
 
@@ -43,6 +45,8 @@ def batch(spark, n_good, bad):
         "3",
         "0",
         "2026-11-02 08:00:05",
+        None,
+        "file",
     ]
     rows = [list(good) for _ in range(n_good)]
     for overrides in bad:

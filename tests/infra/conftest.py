@@ -1,9 +1,15 @@
-"""Fixtures for the infra tests: a tiny gold lake with known values."""
+"""Fixtures for the infra tests: a tiny lake with known values.
+
+gold county/vehicle days (dashboard 县区日报) and the Issue 3 tables behind 月度考核: gold
+assessments, silver violation events / vehicles / counties / platform links / 查岗, and the two ops
+rectification tables, each with the exact columns of docs/tables.md and rectification.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
+from superset_harness import SUPERSET_VENV, Superset, SupersetApi, running_superset
 
 DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
@@ -78,18 +85,321 @@ def vehicle_days_frame() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=VEHICLE_DAYS_SCHEMA.names)
 
 
+TS = pa.timestamp("us", tz="UTC")  # Delta `timestamp`: GMT+8 wall-clock tagged UTC
+LINEAGE = [("_source_file", pa.string()), ("_line", pa.int64()), ("_file_sm3", pa.string()),
+           ("_landed_at", TS)]  # fmt: skip
+MONTH_1, MONTH_2 = "2026-10", "2026-11"  # MONTH_2 is the latest: the dashboard's default month
+
+ASSESSMENTS_SCHEMA = pa.schema(
+    [("level", pa.string()), ("subject_id", pa.string()), ("subject_name", pa.string()),
+     ("period_type", pa.string()), ("period", pa.string()), ("period_start", pa.date32()),
+     ("period_end", pa.date32()), ("vehicles", pa.int64()), ("online_vehicles", pa.int64())]
+    + [(c, pa.float64()) for c in (
+        "platform_connectivity_rate", "network_entry_rate", "online_rate",
+        "track_completeness_rate", "data_qualification_rate", "drift_vehicle_rate",
+        "check_response_rate", "mean_overspeed_count", "mean_fatigue_minutes", "violation_rate",
+        "score")]
+    + [("passed", pa.bool_()), ("failed_quarters", pa.int32()),
+       ("entered_vehicles", pa.int64()), ("operating_entered_vehicles", pa.int64()),
+       ("complete_km", pa.float64()), ("total_km", pa.float64()),
+       ("qualified_records", pa.int64()), ("records", pa.int64()), ("drift_vehicles", pa.int64()),
+       ("checks_answered", pa.int64()), ("checks_sent", pa.int64()),
+       ("overspeed_events", pa.int64()), ("fatigue_minutes", pa.float64()),
+       ("violation_vehicles", pa.int64()), ("connected_minutes", pa.float64()),
+       ("counted_minutes", pa.float64())]
+)  # fmt: skip
+VIOLATION_EVENTS_SCHEMA = pa.schema(
+    [("event_id", pa.string()), ("day", pa.date32()), ("plate", pa.string()),
+     ("plate_color", pa.int32()), ("kind", pa.string()), ("start_at", TS), ("end_at", TS),
+     ("points", pa.int32()), ("max_speed", pa.float64()), ("limit_kmh", pa.float64()),
+     ("minutes", pa.float64()), ("lon", pa.float64()), ("lat", pa.float64()),
+     ("detail", pa.string())]
+)  # fmt: skip
+VEHICLES_SCHEMA = pa.schema(
+    [("plate", pa.string()), ("plate_color", pa.int32()), ("vehicle_type", pa.string()),
+     ("enterprise_id", pa.string()), ("county_code", pa.string()), ("platform_id", pa.string()),
+     ("operating_status", pa.string()), ("speed_limit_kmh", pa.float64()),
+     ("route_id", pa.string()), ("region_id", pa.string()), ("route_exempt", pa.bool_()),
+     ("registered_at", pa.date32()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
+     ("is_current", pa.bool_()), ("_source_file", pa.string()), ("_landed_at", TS)]
+)  # fmt: skip
+COUNTIES_SCHEMA = pa.schema(
+    [("county_code", pa.string()), ("name", pa.string()), ("city_code", pa.string()),
+     ("province_code", pa.string()), ("_source_file", pa.string()), ("_landed_at", TS)]
+)  # fmt: skip
+PLATFORM_LINKS_SCHEMA = pa.schema(
+    [("platform_id", pa.string()), ("event", pa.string()), ("at", TS), ("reason", pa.string()),
+     *LINEAGE]
+)  # fmt: skip
+PLATFORM_CHECKS_SCHEMA = pa.schema(
+    [("check_id", pa.string()), ("platform_id", pa.string()), ("enterprise_id", pa.string()),
+     ("sent_at", TS), ("answered_at", TS), ("answer", pa.string()), ("response_s", pa.int64()),
+     *LINEAGE]
+)  # fmt: skip
+# transforms/telematics/rectification.py ITEM_SCHEMA / EVENT_SCHEMA
+RECTIFICATION_ITEM_SCHEMA = pa.schema(
+    [("item_id", pa.string()), ("period", pa.string()), ("kind", pa.string()),
+     ("level", pa.string()), ("subject_id", pa.string()), ("subject_name", pa.string()),
+     ("problem", pa.string()), ("evidence", pa.string()), ("issued_on", pa.date32()),
+     ("report_due", pa.date32()), ("rectify_until", pa.date32()), ("created_at", TS)]
+)  # fmt: skip
+RECTIFICATION_EVENT_SCHEMA = pa.schema(
+    [("item_id", pa.string()), ("status", pa.string()), ("at", TS), ("by", pa.string()),
+     ("note", pa.string())]
+)  # fmt: skip
+
+
+def _month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    start = dt.date.fromisoformat(f"{period}-01")
+    nxt = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    return start, nxt - dt.timedelta(days=1)
+
+
+def assessments_frame() -> pd.DataFrame:
+    """Monthly results for 2 months x (3 counties, 2 enterprises, 2 platforms) + one day row.
+
+    Latest month (2026-11) ranking: counties 东城区 92.5 > 朝阳区 85.1 > 西城区 71.3 (不合格);
+    enterprises 宁德顺达客运 88.0 > 闽东旅游包车 64.2 (不合格); platforms 闽运通 95.0 > 海峡卫星 78.0.
+    """
+    subjects = {
+        # level: [(id, name, {period: (score, connectivity, online, track, data, drift, check)})]
+        "county": [
+            (
+                "110101",
+                "东城区",
+                {
+                    MONTH_1: (90.1, None, 0.95, 0.93, 0.97, 0.01, None),
+                    MONTH_2: (92.5, None, 0.96, 0.94, 0.98, 0.01, None),
+                },
+            ),
+            (
+                "110102",
+                "西城区",
+                {
+                    MONTH_1: (79.0, None, 0.85, 0.80, 0.82, 0.04, None),
+                    MONTH_2: (71.3, None, 0.80, 0.72, 0.75, 0.06, None),
+                },
+            ),
+            (
+                "110105",
+                "朝阳区",
+                {
+                    MONTH_1: (83.0, None, 0.91, 0.88, 0.93, 0.02, None),
+                    MONTH_2: (85.1, None, 0.92, 0.90, 0.94, 0.02, None),
+                },
+            ),
+        ],
+        "enterprise": [
+            (
+                "E001",
+                "宁德顺达客运有限公司",
+                {
+                    MONTH_1: (86.0, None, 0.93, 0.90, 0.95, 0.01, 0.90),
+                    MONTH_2: (88.0, None, 0.94, 0.91, 0.96, 0.01, 0.95),
+                },
+            ),
+            (
+                "E002",
+                "闽东旅游包车有限公司",
+                {
+                    MONTH_1: (70.0, None, 0.80, 0.76, 0.84, 0.05, 0.50),
+                    MONTH_2: (64.2, None, 0.78, 0.70, 0.80, 0.07, 0.40),
+                },
+            ),
+        ],
+        "platform": [
+            (
+                "P01",
+                "闽运通监控平台",
+                {
+                    MONTH_1: (93.0, 0.995, 0.94, 0.92, 0.97, 0.01, 1.0),
+                    MONTH_2: (95.0, 0.998, 0.95, 0.93, 0.98, 0.01, 1.0),
+                },
+            ),
+            (
+                "P02",
+                "海峡卫星定位服务平台",
+                {
+                    MONTH_1: (81.0, 0.95, 0.88, 0.85, 0.90, 0.03, 0.75),
+                    MONTH_2: (78.0, 0.92, 0.86, 0.83, 0.88, 0.04, 0.60),
+                },
+            ),
+        ],
+    }
+    rows = []
+    for level, items in subjects.items():
+        for subject_id, name, periods in items:
+            for period, (score, conn, online, track, data, drift, check) in periods.items():
+                start, end = _month_bounds(period)
+                rows.append({
+                    "level": level, "subject_id": subject_id, "subject_name": name,
+                    "period_type": "month", "period": period, "period_start": start,
+                    "period_end": end, "vehicles": 20, "online_vehicles": 18,
+                    "platform_connectivity_rate": conn,
+                    "network_entry_rate": None if level == "platform" else 0.95,
+                    "online_rate": online, "track_completeness_rate": track,
+                    "data_qualification_rate": data, "drift_vehicle_rate": drift,
+                    "check_response_rate": check,
+                    "mean_overspeed_count": None if level == "platform" else 0.5,
+                    "mean_fatigue_minutes": None if level == "platform" else 12.0,
+                    "violation_rate": None if level == "platform" else 0.1,
+                    "score": score, "passed": score >= 80,
+                })  # fmt: skip
+    # a day row (period_type 'day') that no month chart may show
+    rows.append({**rows[0], "period_type": "day", "period": "2026-11-02", "score": 10.0,
+                 "passed": False, "period_start": DAY_2, "period_end": DAY_2})  # fmt: skip
+    frame = pd.DataFrame(rows)
+    for name in ASSESSMENTS_SCHEMA.names:
+        if name not in frame:
+            frame[name] = None
+    return frame[ASSESSMENTS_SCHEMA.names]
+
+
+def _ts(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hh, mm), tzinfo=dt.UTC)
+
+
+LANDED = dt.datetime(2026, 11, 3, 1, 0, tzinfo=dt.UTC)
+
+
+def vehicles_frame() -> pd.DataFrame:
+    """京A12345 moved from 西城区 to 东城区 (the current version counts); 京C11111 in 西城区."""
+    base = {"operating_status": "operating", "speed_limit_kmh": 100.0, "route_id": None,
+            "region_id": None, "route_exempt": False, "registered_at": dt.date(2025, 1, 1),
+            "_source_file": "landing/telematics/vehicles/2026-11-01/vehicles.csv",
+            "_landed_at": LANDED}  # fmt: skip
+    rows = [
+        ("京A12345", 2, "bus_scheduled", "E001", "110102", "P01", dt.date(2025, 1, 1),
+         dt.date(2026, 10, 15), False),
+        ("京A12345", 2, "bus_scheduled", "E001", "110101", "P01", dt.date(2026, 10, 15), None,
+         True),
+        ("京B67890", 1, "bus_charter", "E002", "110105", "P02", dt.date(2025, 1, 1), None, True),
+        ("京C11111", 2, "bus_scheduled", "E001", "110102", "P01", dt.date(2025, 1, 1), None,
+         True),
+    ]  # fmt: skip
+    keys = ("plate", "plate_color", "vehicle_type", "enterprise_id", "county_code", "platform_id",
+            "valid_from", "valid_to", "is_current")  # fmt: skip
+    return pd.DataFrame([{**base, **dict(zip(keys, r, strict=True))} for r in rows])
+
+
+def counties_frame() -> pd.DataFrame:
+    rows = [("110101", "东城区"), ("110102", "西城区"), ("110105", "朝阳区")]
+    return pd.DataFrame(
+        [{"county_code": c, "name": n, "city_code": "1101", "province_code": "11",
+          "_source_file": "landing/telematics/counties/2026-11-01/counties.csv",
+          "_landed_at": LANDED} for c, n in rows]
+    )  # fmt: skip
+
+
+# latest month (2026-11): (kind, plate, plate_color, day, hour) -> county of the CURRENT version
+VIOLATIONS = [
+    ("overspeed", "京A12345", 2, DAY_1, 8), ("overspeed", "京A12345", 2, DAY_2, 9),
+    ("overspeed", "京B67890", 1, DAY_2, 10), ("fatigue", "京A12345", 2, DAY_2, 14),
+    ("fatigue", "京C11111", 2, DAY_1, 15), ("bus_night_running", "京C11111", 2, DAY_2, 3),
+    ("off_route", "京A12345", 2, DAY_1, 11), ("out_of_region", "京B67890", 1, DAY_1, 12),
+    ("daily_driving_over", "京C11111", 2, DAY_2, 20), ("drift_jump", "京B67890", 1, DAY_1, 16),
+    ("overspeed", "京Z99999", 2, DAY_2, 17),  # not a registered vehicle: county 未登记车辆
+    ("overspeed", "京A12345", 2, dt.date(2026, 10, 20), 9),  # previous month
+]  # fmt: skip
+
+
+def violation_events_frame() -> pd.DataFrame:
+    rows = []
+    for i, (kind, plate, color, day, hour) in enumerate(VIOLATIONS):
+        rows.append({
+            "event_id": f"ev{i:03d}", "day": day, "plate": plate, "plate_color": color,
+            "kind": kind, "start_at": _ts(day, hour), "end_at": _ts(day, hour, 5), "points": 6,
+            "max_speed": 112.0 if kind == "overspeed" else None,
+            "limit_kmh": 100.0 if kind == "overspeed" else None, "minutes": 5.0,
+            "lon": 119.52, "lat": 26.66, "detail": "{}",
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def platform_links_frame() -> pd.DataFrame:
+    rows = [
+        ("P01", "up", _ts(DAY_1, 0), None),
+        ("P02", "up", _ts(DAY_1, 0), None),
+        ("P02", "down", _ts(DAY_1, 10), "fault"),
+        ("P02", "up", _ts(DAY_1, 11), None),
+        ("P02", "down", _ts(DAY_2, 2), "reported_outage"),
+        ("P02", "up", _ts(DAY_2, 4), None),
+    ]
+    return pd.DataFrame(
+        [{"platform_id": p, "event": e, "at": at, "reason": r,
+          "_source_file": "landing/telematics/platform_links/2026-11-02/links.csv", "_line": i + 2,
+          "_file_sm3": "ab" * 32, "_landed_at": LANDED} for i, (p, e, at, r) in enumerate(rows)]
+    )  # fmt: skip
+
+
+def platform_checks_frame() -> pd.DataFrame:
+    rows = [("C1", "P01", None, 0, 60), ("C2", "P01", "E001", 1, 300), ("C3", "P02", None, 2, 1200),
+            ("C4", "P02", "E002", 3, None)]  # fmt: skip
+    out = []
+    for i, (check_id, platform, enterprise, hour, response) in enumerate(rows):
+        sent = _ts(DAY_2, 9 + hour)
+        answered = None if response is None else sent + dt.timedelta(seconds=response)
+        out.append({"check_id": check_id, "platform_id": platform, "enterprise_id": enterprise,
+                    "sent_at": sent, "answered_at": answered,
+                    "answer": None if response is None else "在岗", "response_s": response,
+                    "_source_file": "landing/telematics/platform_checks/2026-11-02/checks.csv",
+                    "_line": i + 2, "_file_sm3": "cd" * 32, "_landed_at": LANDED})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+def rectification_frames(today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Items of the 2026-10 bulletin and one of 2026-11, with their events; returns the expected
+    dashboard status label per subject_name (open past due shows as 逾期)."""
+    issued = dt.date(2026, 11, 3)
+    due = dt.date(2026, 11, 17)  # in the past for any run after 2026-11-17
+    future_due = today + dt.timedelta(days=14)
+    items = [
+        # item_id, period, kind, level, subject_id, subject_name, report_due, events, expected
+        ("r1", MONTH_1, "subject", "county", "110102", "西城区", due,
+         [("open", 0), ("reported", 5)], "已报告"),
+        ("r2", MONTH_1, "subject", "enterprise", "E002", "闽东旅游包车有限公司", due,
+         [("open", 0), ("reported", 3), ("closed", 8)], "已销号"),
+        ("r3", MONTH_1, "vehicle", "vehicle", "京B67890|1", "京B67890", due,
+         [("open", 0)], "逾期"),  # open, past due, overdue not yet recorded
+        ("r4", MONTH_1, "subject", "platform", "P02", "海峡卫星定位服务平台", due,
+         [("open", 0), ("overdue", 15)], "逾期"),
+        ("r5", MONTH_2, "vehicle", "vehicle", "京C11111|2", "京C11111", future_due,
+         [("open", 0)], "未整改"),
+    ]  # fmt: skip
+    item_rows, event_rows, expected = [], [], {}
+    for item_id, period, kind, level, sid, name, report_due, events, label in items:
+        item_rows.append({
+            "item_id": item_id, "period": period, "kind": kind, "level": level,
+            "subject_id": sid, "subject_name": name, "problem": f"{period} 考核不合格",
+            "evidence": "{}", "issued_on": issued, "report_due": report_due,
+            "rectify_until": report_due, "created_at": _ts(issued, 9),
+        })  # fmt: skip
+        for status, days in events:
+            event_rows.append({"item_id": item_id, "status": status,
+                               "at": _ts(issued + dt.timedelta(days=days), 9),
+                               "by": "system" if status == "open" else "监管员",
+                               "note": "test"})  # fmt: skip
+        expected[name] = label
+    return pd.DataFrame(item_rows), pd.DataFrame(event_rows), expected
+
+
 @dataclass(frozen=True)
 class GoldLake:
     path: Path
     county_days: pd.DataFrame
+    assessments: pd.DataFrame | None = None
+    violations: pd.DataFrame | None = None
+    vehicles: pd.DataFrame | None = None
+    rectification_status: dict[str, str] | None = None  # subject_name -> 整改状态 label
 
 
 @pytest.fixture(scope="session")
 def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
-    """A lake holding gold.telematics__county_days and gold.telematics__vehicle_days.
+    """A lake holding the gold, silver and ops tables the dashboards read.
 
     By default written from the small frames above; set LAKEHOUSE_TEST_GOLD_LAKE to a lake
-    that already has both gold tables to test against it instead (expectations follow its data).
+    that already has the tables to test against it instead (expectations follow its data;
+    the 月度考核 known-value checks are then skipped).
     """
     existing = os.environ.get("LAKEHOUSE_TEST_GOLD_LAKE")
     if existing:
@@ -98,11 +408,39 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
         return GoldLake(lake, frame)
     lake = tmp_path_factory.mktemp("lake")
     county = county_days_frame()
+    assessments = assessments_frame()
+    violations = violation_events_frame()
+    vehicles = vehicles_frame()
+    items, events, expected_status = rectification_frames(dt.date.today())
     tables = {
-        "telematics__county_days": (county, COUNTY_DAYS_SCHEMA),
-        "telematics__vehicle_days": (vehicle_days_frame(), VEHICLE_DAYS_SCHEMA),
+        "gold/telematics__county_days": (county, COUNTY_DAYS_SCHEMA),
+        "gold/telematics__vehicle_days": (vehicle_days_frame(), VEHICLE_DAYS_SCHEMA),
+        "gold/telematics__assessments": (assessments, ASSESSMENTS_SCHEMA),
+        "silver/telematics__violation_events": (violations, VIOLATION_EVENTS_SCHEMA),
+        "silver/telematics__vehicles": (vehicles, VEHICLES_SCHEMA),
+        "silver/telematics__counties": (counties_frame(), COUNTIES_SCHEMA),
+        "silver/telematics__platform_links": (platform_links_frame(), PLATFORM_LINKS_SCHEMA),
+        "silver/telematics__platform_checks": (platform_checks_frame(), PLATFORM_CHECKS_SCHEMA),
+        "ops/telematics__rectification_items": (items, RECTIFICATION_ITEM_SCHEMA),
+        "ops/telematics__rectification_events": (events, RECTIFICATION_EVENT_SCHEMA),
     }
-    for name, (frame, schema) in tables.items():
+    for rel, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-        write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
-    return GoldLake(lake, county)
+        partition_by = ["day"] if rel == "silver/telematics__violation_events" else None
+        write_deltalake(str(lake / rel), data, mode="overwrite", partition_by=partition_by)
+    return GoldLake(lake, county, assessments, violations, vehicles, expected_status)
+
+
+@pytest.fixture(scope="session")
+def superset(gold_lake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
+    """ONE throw-away Superset (bootstrap + gunicorn on a free port) for every dashboard test."""
+    if not SUPERSET_VENV.is_dir():
+        pytest.skip("no .venv-superset (see infra/superset/README.md)")
+    with running_superset(gold_lake.path, tmp_path_factory.mktemp("superset_home")) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def api(superset: Superset) -> SupersetApi:
+    """The REST API of ``superset``, logged in as the admin."""
+    return SupersetApi(superset)

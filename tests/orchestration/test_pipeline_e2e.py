@@ -25,8 +25,21 @@ EXPECTED_ROWS = {
     "silver.telematics__positions": 7,  # 8 qualified records, one duplicate
     "silver.telematics__vehicles": 3,
     "silver.telematics__counties": 3,
+    # feeds not in the fixture still get their (empty) silver tables, so dbt can read them
+    "silver.telematics__enterprises": 0,
+    "silver.telematics__platforms": 0,
+    "silver.telematics__routes": 0,
+    "silver.telematics__regions": 0,
+    "silver.telematics__platform_links": 0,
+    "silver.telematics__platform_checks": 0,
+    "silver.telematics__vehicle_day_facts": 3,  # the three known vehicles on 2026-11-02
+    "silver.telematics__violation_events": 0,
+    # (day, platform, plate, colour): 5 keyed groups, 闽JD12345 with colour 7, XX12345, and the
+    # 3 malformed lines of no platform and no plate
+    "silver.telematics__record_counts": 7,
     "gold.telematics__vehicle_days": 3,
     "gold.telematics__county_days": 3,
+    "gold.telematics__assessments": 12,  # 3 counties × day, month, quarter, year
 }
 
 
@@ -74,6 +87,16 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
         for c in counties
     ] == [("蕉城区", 1, 4, 3), ("福安市", 1, 4, 1), ("福鼎市", 1, 3, 2)]
 
+    # county scores (weights 5/10/40/30/15, cut-offs from rules.yaml), worked by hand:
+    # 蕉城区: entry 5 + online 10 + track 40 + data 0 (0.75 < 0.8) + drift 15 = 70
+    # 福安市: one qualified point, no km → track null; 5 + 10 + 0 (0.25) + 15 = 30 of 60 → 50
+    # 福鼎市: its two qualified points are at one place → 0 km → track null; 30 of 60 → 50
+    day = json.loads(cli("report", "telematics", "--lake", str(fixture_lake), "--level", "county",
+                         "--period", "2026-11-02"))  # fmt: skip
+    assert [(r["subject_name"], r["data_qualification_rate"], r["score"], r["passed"]) for r in day] == [
+        ("蕉城区", 0.75, 70.0, False), ("福安市", 0.25, 50.0, False),
+        ("福鼎市", round(2 / 3, 6), 50.0, False)]  # fmt: skip
+
     # a second run on the same landing files changes no table
     cli("run", "--lake", str(fixture_lake))
     assert rows(fixture_lake) == EXPECTED_ROWS
@@ -118,10 +141,21 @@ def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch
 
     cli("run", "--lake", str(lake))
     got = rows(lake)
-    assert got["bronze.telematics__positions"] == summary["parsed_records"]
-    assert got["quarantine.telematics__positions"] == summary["quarantine_records"]
-    assert got["silver.telematics__positions"] == summary["qualified_unique_records"]
+    # position files and decoded frames both land into positions
+    assert got["bronze.telematics__positions"] == (
+        summary["parsed_records"] + summary["frame_positions"]
+    )
+    assert got["quarantine.telematics__positions"] == (
+        summary["quarantine_records"] + sum(summary["bad_frames"].values())
+    )
+    assert got["silver.telematics__positions"] == (
+        summary["qualified_unique_records"] + summary["frame_qualified_unique_records"]
+    )
     assert got["silver.telematics__vehicles"] == summary["vehicles"]
+    assert got["silver.telematics__routes"] == summary["routes"]
+    assert got["silver.telematics__regions"] == summary["regions"]
+    assert got["silver.telematics__platform_links"] == summary["links_events"]
+    assert got["silver.telematics__platform_checks"] == summary["checks"]
 
     by_rule = query(
         lake,
@@ -130,6 +164,7 @@ def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch
     )
     expected_rules = {k: v for k, v in summary["unqualified_by_rule"].items() if v}
     expected_rules["malformed_record"] = summary["malformed_lines"]
+    expected_rules["malformed_frame"] = sum(summary["bad_frames"].values())
     assert {r["rule"]: r["n"] for r in by_rule} == expected_rules
 
     gold = query(
@@ -143,7 +178,7 @@ def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch
             "qualified_points": g["qualified_points"],
         }
         for g in gold
-    } == summary["county_days"]
+    } == summary["county_days_all"]
 
     # generating again without --force refuses to overwrite the landing zone
     result = CliRunner().invoke(main, ["generate", "--lake", str(lake), "--start", "2026-10-05"])

@@ -1,12 +1,15 @@
 """Parsing landing files and landing them idempotently (transforms/jobs/landing.py)."""
 
 import json
+from pathlib import Path
 
 import pytest
 from deltalake import DeltaTable
 
-from transforms.feeds import COUNTIES, POSITIONS
+from transforms.feeds import COUNTIES, POSITION_FIELDS, POSITIONS
 from transforms.jobs.landing import FileRejected, land_feed, parse_csv, parse_jsonl
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_jsonl_keeps_good_lines_and_reports_malformed_ones():
@@ -23,15 +26,15 @@ def test_jsonl_keeps_good_lines_and_reports_malformed_ones():
     assert parsed.records[0][1]["plate_color"] == "2"
     assert parsed.records[0][1]["speed"] == "12.5"
     assert parsed.records[0][1]["gnss_time"] is None
-    assert [(line, err.split(":")[0]) for line, _, err in parsed.malformed] == [
+    assert [(line, err.split(":")[0]) for line, _, err, _rule in parsed.malformed] == [
         (3, "not JSON"),
         (4, "not a JSON object"),
     ]
 
 
 def test_csv_maps_columns_by_header_and_flags_wrong_widths():
-    header = ",".join(reversed(POSITIONS.fields))
-    row = ",".join(str(i) for i in range(len(POSITIONS.fields)))
+    header = ",".join(reversed(POSITION_FIELDS))
+    row = ",".join(str(i) for i in range(len(POSITION_FIELDS)))
     parsed = parse_csv(f"{header}\n{row}\n1,2,3\n".encode(), POSITIONS)
     assert parsed.records[0][0] == 2
     assert parsed.records[0][1]["received_at"] == "0"  # first header column
@@ -73,3 +76,29 @@ def test_landing_twice_is_a_noop_and_lineage_is_kept(tmp_path):
     rejected = DeltaTable(str(lake / "ops/landing__rejected_files")).to_pyarrow_table().to_pylist()
     assert [r["file_path"].rsplit("/", 1)[1] for r in rejected] == ["b.txt"]
     assert "unsupported file type .txt" in rejected[0]["error"]
+
+
+def test_frames_land_decoded_into_positions_and_bad_frames_are_kept(tmp_path):
+    from transforms.feeds import FRAMES
+
+    lake = tmp_path / "lake"
+    folder = lake / "landing/telematics/frames/2026-11-02"
+    folder.mkdir(parents=True)
+    good = (FIXTURES / "frames" / "sample.hex").read_text().strip().splitlines()
+    bad = good[0][:-6] + ("00" if not good[0].endswith("00") else "11") + good[0][-4:]
+    (folder / "p.hex").write_text("\n".join([*good, bad, "zz not hex"]) + "\n")
+
+    result = land_feed(lake, FRAMES)
+
+    assert (result.records, result.malformed) == (len(good), 2)
+    bronze = DeltaTable(str(lake / "bronze/telematics__positions")).to_pyarrow_table().to_pylist()
+    assert sorted(r["source"] for r in bronze) == sorted(["jtt808", "jtt809"])
+    assert all(r["gnss_time"] and r["lon"] for r in bronze)
+    quarantine = DeltaTable(str(lake / "quarantine/telematics__positions")).to_pyarrow_table()
+    assert quarantine.column("failed_rules").to_pylist() == [["malformed_frame"]] * 2
+    errors = quarantine.column("error").to_pylist()
+    assert errors[1].startswith("bad_hex") and errors[0].split(":")[0] in {
+        "bad_checksum",
+        "bad_escape",
+        "bad_length",
+    }

@@ -24,6 +24,8 @@ FIELDS = [
     "state",
     "alarm",
     "received_at",
+    "terminal_phone",
+    "source",
 ]
 GOOD = {
     "platform_id": "35090001",
@@ -132,3 +134,22 @@ def test_raw_record_keeps_the_strings_as_received(spark):
     df = typed_positions(bronze(spark, [{"speed": "fast"}]), RULES)
     raw = df.select(F.get_json_object("raw_record", "$.speed")).first()[0]
     assert raw == "fast"
+
+
+def test_808_terminal_phones_map_to_the_current_vehicle(spark):
+    from transforms.telematics.positions import attach_terminals
+
+    bronze = spark.createDataFrame(
+        [("018091389441", None, None), ("013900000000", None, None), (None, "闽J1", "2")],
+        "terminal_phone string, plate string, plate_color string",
+    )
+    vehicles = spark.createDataFrame(
+        [("闽J03077", 2, "18091389441", True), ("闽J00001", 2, "18091389441", False)],
+        "plate string, plate_color int, terminal_phone string, is_current boolean",
+    )
+    got = {
+        tuple(r)
+        for r in attach_terminals(bronze, vehicles).select("plate", "plate_color").collect()
+    }
+    # the BCD phone is zero-padded on the wire; an unknown phone stays without a plate
+    assert got == {(None, None), ("闽J03077", "2"), ("闽J1", "2")}

@@ -112,6 +112,17 @@ def make_path(lon: np.ndarray, lat: np.ndarray, alt: np.ndarray) -> Path:
     return Path(lon, lat, np.concatenate([[0.0], np.cumsum(seg)]), alt)
 
 
+def sub_path(path: Path, start_km: float, end_km: float) -> Path:
+    """The stretch of ``path`` between two distances along it (end points interpolated)."""
+    inner = (path.cum_km > start_km) & (path.cum_km < end_km)
+    at = np.concatenate([[start_km], path.cum_km[inner], [end_km]])
+    return make_path(
+        np.interp(at, path.cum_km, path.lon),
+        np.interp(at, path.cum_km, path.lat),
+        np.interp(at, path.cum_km, path.alt),
+    )
+
+
 def jittered_path(
     rng: np.random.Generator,
     lon0: float,

@@ -1,13 +1,16 @@
 """Write a synthetic telematics landing zone and return its known answer.
 
-Per day: simulate every operating vehicle (and a few unregistered ones), inject the defects at
-``bad_rate``, split the records into position files per platform and 6-hour batch, format each file
-with one ``"\\n".join`` and write it. The summary (:class:`GenerationSummary`) is computed from the
-record labels, so it is exact.
+Per day: simulate every operating vehicle (and a few unregistered ones), hold back what a platform
+received while its link was down, move a share of one platform's records to raw JT/T 809 / 808
+frames, inject the defects at ``bad_rate``, split the remaining records into position files per
+platform and 6-hour batch, format each file with one ``"\\n".join`` and write it. Master data
+(incl. routes and regions), platform link events and 查岗 checks are written alongside. The summary
+(:class:`GenerationSummary`) is computed from the record labels, so it is exact.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -17,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from transforms.generate import wire
+from transforms.generate.events import PlatformEvents, answered_in_time, build_platform_events
 from transforms.generate.geography import COUNTIES, RoadNetwork
 from transforms.generate.master import (
     MAX_PLATFORMS,
@@ -26,10 +31,14 @@ from transforms.generate.master import (
     build_master,
 )
 from transforms.generate.simulate import DAY_S, simulate_vehicle_day
+from transforms.generate.supervision import Supervision, assign_supervision
 
 DOMAIN = "telematics"
 POSITIONS = "positions"
-MASTER_FEEDS = ("vehicles", "counties", "enterprises", "platforms")
+FRAMES = "frames"
+LINKS = "platform_links"
+CHECKS = "platform_checks"
+MASTER_FEEDS = ("vehicles", "counties", "enterprises", "platforms", "routes", "regions")
 POSITION_FIELDS = (
     "platform_id",
     "plate",
@@ -96,6 +105,17 @@ RESEND_DELAY_S = (60, 3600)  # when a duplicate is re-sent (file order only; the
 
 SEED_STREAM_ROADS = 1
 SEED_STREAM_DEFECTS = 2
+SEED_STREAM_SUPERVISION = 3
+SEED_STREAM_EVENTS = 4
+SEED_STREAM_FRAMES = 5
+
+# raw frames: one commercial platform forwards part of its fleet over JT/T 809 (and a few terminals'
+# JT/T 808 reports); those records are in its .hex file instead of its position files
+FRAME_809_VEHICLE_SHARE = 0.3  # of the frame platform's registered vehicles (at least one)
+FRAME_808_VEHICLES = 2  # per day: vehicles with a known terminal phone …
+FRAME_808_POINTS = 40  # … sending this many consecutive reports as 808 frames
+FRAME_LABELS = {"jtt809": 2, "jtt808": 3}
+BAD_FRAME_LABEL = {reason: 4 + i for i, reason in enumerate(wire.BAD_FRAME_REASONS)}
 
 
 @dataclass
@@ -119,6 +139,21 @@ class GenerationSummary:
     days: list[str]  # ISO dates with position folders
     # "YYYY-MM-DD|county_code" → {online_vehicles, qualified_points}, every county and day
     county_days: dict[str, dict[str, int]]
+    # raw frames (frames/<day>/<platform_id>.hex); none of their records is in a position file
+    frames_lines: int  # lines of .hex files (good, defective and re-sent frames)
+    bad_frames: dict[str, int]  # decoder reason → frames that cannot be decoded
+    frame_positions: int  # decoded frames (all qualified; re-sent copies included)
+    frame_duplicate_records: int  # extra identical copies of good frames
+    frame_qualified_unique_records: int  # distinct (plate, plate_color, gnss_time) from frames
+    frame_records_by_protocol: dict[str, int]  # jtt809 / jtt808 → distinct frame records
+    # county_days over files and frames together (what silver holds once frames are landed)
+    county_days_all: dict[str, dict[str, int]]
+    routes: int  # routes.jsonl records
+    regions: int  # regions.jsonl records
+    links_events: int  # platform_links records (all days)
+    checks: int  # platform_checks records (all days)
+    checks_answered_in_15_min: int  # answered_at − sent_at ≤ 15 min
+    never_online_vehicles: int  # operating vehicles without any record in the run
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable copy."""
@@ -148,6 +183,9 @@ class _DayRecords:
     src: np.ndarray
     batch: np.ndarray
     order: np.ndarray
+    # one entry per frame line: the base record it carries and its arrival order
+    frame_src: np.ndarray
+    frame_order: np.ndarray
 
 
 def _landing(lake: Path, feed: str, day: date) -> Path:
@@ -159,15 +197,26 @@ def _position_file(lake: Path, day: date, platform_id: str, batch: int, csv: boo
     return _landing(lake, POSITIONS, day) / f"{platform_id}-{batch + 1:03d}.{ext}"
 
 
+def _frame_file(lake: Path, day: date, platform_id: str) -> Path:
+    return _landing(lake, FRAMES, day) / f"{platform_id}.hex"
+
+
+def _event_file(lake: Path, feed: str, day: date) -> Path:
+    return _landing(lake, feed, day) / ("links.jsonl" if feed == LINKS else "checks.jsonl")
+
+
 def _candidate_paths(lake: Path, start: date, days: int) -> list[Path]:
     """Every path this generator may write (any platform count, batch and format)."""
     paths = [_landing(lake, feed, start) / f"{feed}.jsonl" for feed in MASTER_FEEDS]
     for d in range(days):
         day = start + timedelta(days=d)
+        paths += [_event_file(lake, LINKS, day), _event_file(lake, CHECKS, day)]
         for p in range(1, MAX_PLATFORMS + 1):
+            pid = f"{PLATFORM_ID_PREFIX}{p:04d}"
+            paths.append(_frame_file(lake, day, pid))
             for b in range(BATCHES_PER_DAY):
                 for csv in (False, True):
-                    paths.append(_position_file(lake, day, f"{PLATFORM_ID_PREFIX}{p:04d}", b, csv))
+                    paths.append(_position_file(lake, day, pid, b, csv))
     return paths
 
 
@@ -192,18 +241,21 @@ def _write(path: Path, lines: list[bytes]) -> None:
         f.write(b"\n")
 
 
-def _write_master(lake: Path, start: date, master: MasterData) -> None:
+def _json_lines(records: list[dict[str, Any]]) -> list[bytes]:
+    return [json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() for r in records]
+
+
+def _write_master(lake: Path, start: date, master: MasterData, sup: Supervision) -> None:
     records = {
         "vehicles": [v.master_record(master.platform_ids) for v in master.vehicles],
         "counties": master.counties,
         "enterprises": master.enterprises,
         "platforms": master.platforms,
+        "routes": sup.routes,
+        "regions": sup.regions,
     }
     for feed in MASTER_FEEDS:
-        lines = [
-            json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode() for r in records[feed]
-        ]
-        _write(_landing(lake, feed, start) / f"{feed}.jsonl", lines)
+        _write(_landing(lake, feed, start) / f"{feed}.jsonl", _json_lines(records[feed]))
 
 
 def _prefixes(platform_id: str, plate: str, color: int) -> tuple[str, str]:
@@ -216,6 +268,7 @@ def _prefixes(platform_id: str, plate: str, color: int) -> tuple[str, str]:
     return head[1:-1], f"{platform_id},{plate},{color}"
 
 
+@functools.lru_cache(maxsize=1)
 def _timestamps(day: date) -> np.ndarray:
     """'YYYY-MM-DD HH:MM:SS' for every second in [TS_LOW_S, TS_HIGH_S) around ``day``."""
     tod = [f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(DAY_S)]
@@ -226,8 +279,12 @@ def _timestamps(day: date) -> np.ndarray:
     return np.array([s.encode() for s in out], dtype=object)
 
 
-def _vehicle_columns(v: Vehicle, rng: np.random.Generator, roads: RoadNetwork) -> dict[str, Any]:
-    day = simulate_vehicle_day(v, rng, roads, always_on=not v.enterprise_id)
+def _vehicle_columns(
+    v: Vehicle, rng: np.random.Generator, roads: RoadNetwork, day_index: int, signal_loss: bool
+) -> dict[str, Any]:
+    day = simulate_vehicle_day(
+        v, rng, roads, always_on=not v.enterprise_id, day_index=day_index, signal_loss=signal_loss
+    )
     n = len(day.t)
     moving = day.speed > 0
     recorder = np.round(day.speed * v.recorder_factor + rng.normal(0.0, 0.4, n), 1)
@@ -269,19 +326,61 @@ class _Generator:
         )
         self.master = build_master(np.random.default_rng(seed), vehicles, start)
         self.roads = RoadNetwork(np.random.default_rng([seed, SEED_STREAM_ROADS]))
+        self.supervision = assign_supervision(
+            np.random.default_rng([seed, SEED_STREAM_SUPERVISION]), self.master, self.roads
+        )
         self.n_vehicles = vehicles
         self.all_vehicles = self.master.vehicles + self.master.ghosts
         pids = self.master.platform_ids
         self.base_prefixes = [
             _prefixes(pids[v.platform_index], v.plate, v.plate_color) for v in self.all_vehicles
         ]
+        self.platform_of = np.array([v.platform_index for v in self.all_vehicles], dtype=np.int64)
         self.csv_platform = len(pids) - 1  # the last platform delivers CSV
+        # the last commercial (JSON) platform forwards part of its fleet as raw frames
+        self.frame_platform = max(0, len(pids) - 2)
+        frng = np.random.default_rng([seed, SEED_STREAM_FRAMES])
+        fleet = [v.index for v in self.master.vehicles if v.platform_index == self.frame_platform]
+        via_809 = frng.random(len(fleet)) < FRAME_809_VEHICLE_SHARE
+        if fleet and not via_809.any():
+            via_809[int(frng.integers(len(fleet)))] = True
+        self.via_809 = np.zeros(len(self.all_vehicles), dtype=bool)
+        self.via_809[np.array(fleet, dtype=np.int64)[via_809]] = True
+        self.pool_808 = [
+            v.index
+            for v in self.master.vehicles
+            if v.platform_index == self.frame_platform
+            and not self.via_809[v.index]
+            and v.terminal_phone
+        ]
+        enterprises_of = [
+            list(
+                dict.fromkeys(
+                    v.enterprise_id for v in self.master.vehicles if v.platform_index == p
+                )
+            )
+            for p in range(len(pids))
+        ]
+        self.events: PlatformEvents = build_platform_events(
+            np.random.default_rng([seed, SEED_STREAM_EVENTS]), start, days, pids, enterprises_of
+        )
         self.records_so_far = 0
-        self.kind_totals = dict.fromkeys((*DEFECT_KINDS, "duplicate", "unknown"), 0)
-        self.counts = dict.fromkeys(("lines", "malformed", "duplicate", "unknown", "good"), 0)
+        self.kind_totals = dict.fromkeys(
+            (*DEFECT_KINDS, "duplicate", "unknown", *wire.BAD_FRAME_REASONS, "frame_duplicate"), 0
+        )
+        self.counts = dict.fromkeys(
+            ("lines", "malformed", "duplicate", "unknown", "good", "frame_lines", "frame_good",
+             "frame_duplicate"),
+            0,
+        )  # fmt: skip
         self.by_rule = dict.fromkeys(UNQUALIFIED_RULES, 0)
+        self.bad_frames = dict.fromkeys(wire.BAD_FRAME_REASONS, 0)
+        self.frames_by_protocol = dict.fromkeys(FRAME_LABELS, 0)
         self.position_files = 0
+        self.frame_files = 0
         self.county_days: dict[str, dict[str, int]] = {}
+        self.county_days_all: dict[str, dict[str, int]] = {}
+        self.ever_online = np.zeros(vehicles, dtype=bool)
 
     # ---- simulation -----------------------------------------------------------------------------
     def _simulate(self, d: int) -> _DayRecords:
@@ -292,7 +391,8 @@ class _Generator:
             if v.operating_status != "operating":
                 continue
             rng = np.random.default_rng([self.seed, d, v.index])
-            c = _vehicle_columns(v, rng, self.roads)
+            # a clean lake (bad_rate 0) has no signal losses either
+            c = _vehicle_columns(v, rng, self.roads, d, self.bad_rate > 0)
             n = len(c["t"])
             if v.index >= self.n_vehicles:  # unregistered: keep a short contiguous window
                 force = self.records_so_far + known >= ALL_KINDS_MIN_RECORDS
@@ -310,7 +410,16 @@ class _Generator:
         vi = np.concatenate(vidx)
         n = len(vi)
         arrays = {k: np.concatenate(a) for k, a in cols.items()}
+        # a platform whose link is down holds its positions back until the link is up again
+        platform = self.platform_of[vi]
+        erng = np.random.default_rng([self.seed, d, SEED_STREAM_EVENTS])
+        for p in range(len(self.master.platforms)):
+            rows = np.flatnonzero(platform == p)
+            received = arrays["received"][rows]
+            self.events.backfill(d, p, received, erng)
+            arrays["received"][rows] = received
         label = np.where(vi >= self.n_vehicles, UNKNOWN_VEHICLE, GOOD).astype(np.int8)
+        self._pick_frames(d, vi, label)
         return _DayRecords(
             vidx=vi,
             pidx=vi.copy(),
@@ -319,8 +428,101 @@ class _Generator:
             src=np.arange(n),
             batch=arrays["t"] // BATCH_S,
             order=arrays["received"].astype(np.float64),
+            frame_src=np.zeros(0, dtype=np.int64),
+            frame_order=np.zeros(0),
             **arrays,
         )
+
+    # ---- frames ---------------------------------------------------------------------------------
+    def _pick_frames(self, d: int, vi: np.ndarray, label: np.ndarray) -> None:
+        """Label the records that travel as raw frames instead of in a position file."""
+        label[self.via_809[vi] & (label == GOOD)] = FRAME_LABELS["jtt809"]
+        rng = np.random.default_rng([self.seed, d, SEED_STREAM_FRAMES])
+        present = np.bincount(vi, minlength=len(self.all_vehicles)) > 0
+        pool = [i for i in self.pool_808 if present[i]]
+        for i in rng.permutation(pool)[:FRAME_808_VEHICLES].tolist() if pool else []:
+            # the first or last reports of its day: the terminal was switched to (or from) a
+            # direct 808 connection, so neither stream has a hole in the middle of the day
+            rows = np.flatnonzero(vi == i)  # one vehicle's records, in time order
+            k = min(FRAME_808_POINTS, len(rows))
+            window = rows[:k] if rng.random() < 0.5 else rows[len(rows) - k :]
+            label[window[label[window] == GOOD]] = FRAME_LABELS["jtt808"]
+
+    def _frame_defects(self, d: int, rec: _DayRecords) -> None:
+        """A few 809 frames cannot be decoded; a few good ones are sent twice."""
+        rng = np.random.default_rng([self.seed, d, SEED_STREAM_FRAMES, SEED_STREAM_DEFECTS])
+        force = self.records_so_far >= ALL_KINDS_MIN_RECORDS
+        frames = np.flatnonzero(rec.label == FRAME_LABELS["jtt809"])
+        candidates = rng.permutation(frames)
+        pos = 0
+        for reason in wire.BAD_FRAME_REASONS:
+            k = _target_count(len(frames), self.bad_rate, force and self.kind_totals[reason] == 0)
+            idx = candidates[pos : pos + k]
+            pos += len(idx)
+            rec.label[idx] = BAD_FRAME_LABEL[reason]
+            rec.cut[idx] = rng.uniform(0.2, 0.9, len(idx))
+            self.kind_totals[reason] += len(idx)
+        k = _target_count(
+            len(frames), self.bad_rate, force and self.kind_totals["frame_duplicate"] == 0
+        )
+        dups = np.sort(candidates[pos : pos + k])
+        self.kind_totals["frame_duplicate"] += len(dups)
+        base = np.flatnonzero((rec.label >= FRAME_LABELS["jtt809"]) & (rec.label < 10))
+        rec.frame_src = np.concatenate([base, dups])
+        resent = rec.received[dups] + rng.uniform(*RESEND_DELAY_S, len(dups))
+        rec.frame_order = np.concatenate([rec.received[base].astype(np.float64), resent])
+
+    def _write_frames(self, day: date, rec: _DayRecords) -> int:
+        """``frames/<day>/<platform_id>.hex``: one ``received_at<TAB>HEX`` line per frame."""
+        if len(rec.frame_src) == 0:
+            return 0
+        ts = _timestamps(day)
+        pid = self.master.platform_ids[self.frame_platform]
+        order = np.lexsort((rec.t[rec.frame_src], rec.vidx[rec.frame_src], rec.frame_order))
+        rows = rec.frame_src[order]
+        fields = zip(
+            ts[rec.t[rows] - TS_LOW_S].tolist(),
+            rec.lon[rows].tolist(),
+            rec.lat[rows].tolist(),
+            rec.speed[rows].tolist(),
+            rec.recorder_speed[rows].tolist(),
+            rec.mileage_km[rows].tolist(),
+            rec.direction[rows].tolist(),
+            rec.altitude[rows].tolist(),
+            rec.state[rows].tolist(),
+            rec.alarm[rows].tolist(),
+            strict=True,
+        )
+        bad = {lab: reason for reason, lab in BAD_FRAME_LABEL.items()}
+        label_808 = FRAME_LABELS["jtt808"]
+        encoded: dict[int, bytes] = {}
+        serial: dict[int, int] = {}
+        lines = []
+        for i, vi, lab, cut, received, f in zip(
+            rows.tolist(),
+            rec.vidx[rows].tolist(),
+            rec.label[rows].tolist(),
+            rec.cut[rows].tolist(),
+            ts[rec.received[rows] - TS_LOW_S].tolist(),
+            fields,
+            strict=True,
+        ):
+            frame = encoded.get(i)
+            if frame is None:
+                v = self.all_vehicles[vi]
+                values = (f[0].decode(), *f[1:])
+                if lab == label_808:
+                    assert v.terminal_phone is not None
+                    serial[vi] = serial.get(vi, 0) + 1
+                    frame = wire.frame_808(v.terminal_phone, values, serial[vi])
+                else:
+                    frame = wire.frame_809(pid, v.plate, v.plate_color, values, len(encoded) + 1)
+                    if lab in bad:
+                        frame = wire.corrupt(frame, bad[lab], cut)
+                encoded[i] = frame
+            lines.append(wire.line(received.decode(), frame))
+        _write(_frame_file(self.lake, day, pid), lines)
+        return 1
 
     # ---- defects --------------------------------------------------------------------------------
     def _inject(self, d: int, rec: _DayRecords, prefixes: list[tuple[str, str]]) -> _DayRecords:
@@ -424,29 +626,49 @@ class _Generator:
         self.counts["good"] += int(np.sum((label == GOOD) | (label == UNKNOWN_VEHICLE)))
         for rule in UNQUALIFIED_RULES:
             self.by_rule[rule] += int(np.sum(label == DEFECT_LABEL[rule]))
-        good = rec.vidx[label == GOOD]  # unique qualified records of registered vehicles
-        per_vehicle = np.bincount(good, minlength=self.n_vehicles)[: self.n_vehicles]
+        is_frame = (label == FRAME_LABELS["jtt809"]) | (label == FRAME_LABELS["jtt808"])
+        for protocol, lab in FRAME_LABELS.items():
+            self.frames_by_protocol[protocol] += int(np.sum(label == lab))
+        for reason, lab in BAD_FRAME_LABEL.items():
+            self.bad_frames[reason] += int(np.sum(label == lab))
+        n_frame_good = int(np.sum(is_frame))
+        frame_dups = len(rec.frame_src) - int(
+            np.sum((label >= FRAME_LABELS["jtt809"]) & (label < 10))
+        )
+        self.counts["frame_lines"] += len(rec.frame_src)
+        self.counts["frame_good"] += n_frame_good
+        self.counts["frame_duplicate"] += frame_dups
+        # unique qualified records of registered vehicles: in files, and in files or frames
         county = np.array([v.county_index for v in self.master.vehicles], dtype=np.int64)
-        points = np.bincount(county, weights=per_vehicle, minlength=len(COUNTIES))
-        online = np.bincount(county, weights=per_vehicle > 0, minlength=len(COUNTIES))
-        for c, info in enumerate(COUNTIES):
-            self.county_days[f"{day.isoformat()}|{info.code}"] = {
-                "online_vehicles": int(online[c]),
-                "qualified_points": int(points[c]),
-            }
+        for target, good in (
+            (self.county_days, label == GOOD),
+            (self.county_days_all, (label == GOOD) | is_frame),
+        ):
+            per_vehicle = np.bincount(rec.vidx[good], minlength=self.n_vehicles)[: self.n_vehicles]
+            points = np.bincount(county, weights=per_vehicle, minlength=len(COUNTIES))
+            online = np.bincount(county, weights=per_vehicle > 0, minlength=len(COUNTIES))
+            for c, info in enumerate(COUNTIES):
+                target[f"{day.isoformat()}|{info.code}"] = {
+                    "online_vehicles": int(online[c]),
+                    "qualified_points": int(points[c]),
+                }
+            if target is self.county_days_all:
+                self.ever_online |= per_vehicle > 0
 
     # ---- files ----------------------------------------------------------------------------------
     def _write_day(self, day: date, rec: _DayRecords, prefixes: list[tuple[str, str]]) -> int:
         ts = _timestamps(day)
         json_prefix = np.array([p[0].encode() for p in prefixes], dtype=object)
         csv_prefix = np.array([p[1].encode() for p in prefixes], dtype=object)
-        platform = np.array([v.platform_index for v in self.all_vehicles])[rec.vidx][rec.src]
+        platform = self.platform_of[rec.vidx][rec.src]
+        line_label = rec.label[rec.src]
+        in_file = (line_label < FRAME_LABELS["jtt809"]) | (line_label >= 10)  # not a frame
         malformed_label = DEFECT_LABEL[MALFORMED]
         files = 0
         for p, pid in enumerate(self.master.platform_ids):
             is_csv = p == self.csv_platform
             for b in range(BATCHES_PER_DAY):
-                rows = np.flatnonzero((platform == p) & (rec.batch == b))
+                rows = np.flatnonzero((platform == p) & (rec.batch == b) & in_file)
                 if len(rows) == 0:
                     continue
                 base = rec.src[rows]
@@ -481,21 +703,46 @@ class _Generator:
                 files += 1
         return files
 
+    def _write_events(self, d: int, day: date) -> dict[str, int]:
+        """platform_links and platform_checks of day ``d`` (a feed's file only when not empty)."""
+        files = {}
+        for feed, records in ((LINKS, self.events.links[d]), (CHECKS, self.events.checks[d])):
+            if records:
+                _write(_event_file(self.lake, feed, day), _json_lines(records))
+                files[feed] = 1
+        return files
+
     def run(self, progress: Callable[[str], None] | None) -> GenerationSummary:
-        _write_master(self.lake, self.start, self.master)
+        _write_master(self.lake, self.start, self.master, self.supervision)
         day_names = []
+        event_files = dict.fromkeys((LINKS, CHECKS), 0)
         for d in range(self.days):
             day = self.start + timedelta(days=d)
             day_names.append(day.isoformat())
             prefixes = list(self.base_prefixes)
             rec = self._inject(d, self._simulate(d), prefixes)
+            self._frame_defects(d, rec)
             self._count(day, rec)
             files = self._write_day(day, rec, prefixes)
             self.position_files += files
+            self.frame_files += self._write_frames(day, rec)
+            for feed, n in self._write_events(d, day).items():
+                event_files[feed] += n
             if progress is not None:
-                progress(f"{day}: {len(rec.t)} position records in {files} files")
+                progress(
+                    f"{day}: {len(rec.t)} position records in {files} files, "
+                    f"{len(rec.frame_src)} frames"
+                )
         unqualified = sum(self.by_rule.values())
         lines, malformed = self.counts["lines"], self.counts["malformed"]
+        checks = [c for day_checks in self.events.checks for c in day_checks]
+        operating = np.array([v.operating_status == "operating" for v in self.master.vehicles])
+        files_written = {
+            **dict.fromkeys(MASTER_FEEDS, 1),
+            POSITIONS: self.position_files,
+            FRAMES: self.frame_files,
+            **event_files,
+        }
         return GenerationSummary(
             lines_total=lines,
             malformed_lines=malformed,
@@ -510,9 +757,22 @@ class _Generator:
             counties=len(self.master.counties),
             enterprises=len(self.master.enterprises),
             platforms=len(self.master.platforms),
-            files={**dict.fromkeys(MASTER_FEEDS, 1), POSITIONS: self.position_files},
+            files={k: n for k, n in files_written.items() if n},
             days=day_names,
             county_days=self.county_days,
+            frames_lines=self.counts["frame_lines"],
+            bad_frames=dict(self.bad_frames),
+            frame_positions=self.counts["frame_good"] + self.counts["frame_duplicate"],
+            frame_duplicate_records=self.counts["frame_duplicate"],
+            frame_qualified_unique_records=self.counts["frame_good"],
+            frame_records_by_protocol=dict(self.frames_by_protocol),
+            county_days_all=self.county_days_all,
+            routes=len(self.supervision.routes),
+            regions=len(self.supervision.regions),
+            links_events=sum(len(x) for x in self.events.links),
+            checks=len(checks),
+            checks_answered_in_15_min=sum(answered_in_time(c) for c in checks),
+            never_online_vehicles=int(np.sum(operating & ~self.ever_online)),
         )
 
 
@@ -529,9 +789,11 @@ def generate_landing(
     """Write synthetic telematics landing files under ``<lake>/landing/telematics/`` and return
     the exact known answer.
 
-    Master data (vehicles, counties, enterprises, platforms) goes to the folder of ``start``;
-    positions of each day to ``positions/<day>/<platform_id>-<batch>.jsonl`` (``.csv`` for the
-    last platform).
+    Master data (vehicles, counties, enterprises, platforms, routes, regions) goes to the folder
+    of ``start``; positions of each day to ``positions/<day>/<platform_id>-<batch>.jsonl``
+    (``.csv`` for the last platform), raw frames of one platform to
+    ``frames/<day>/<platform_id>.hex``, and ``platform_links/<day>/links.jsonl`` and
+    ``platform_checks/<day>/checks.jsonl``.
     The same arguments always produce the same bytes. Existing target files raise
     :class:`FileExistsError` unless ``force`` is true (then they are replaced).
     """

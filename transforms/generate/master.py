@@ -104,13 +104,13 @@ VEHICLES_PER_ENTERPRISE = 25
 SUSPENDED_SHARE = 0.02
 SPEEDER_EVERY = 12  # vehicle i is a speeder when i % 12 == 3 (≈ 8 %, always vehicle 3)
 SPEEDER_OFFSET = 3
-DRIFTER_EVERY = 25  # vehicle i drifts several times a day when i % 25 == 7
+DRIFTER_EVERY = 100  # vehicle i drifts several times a day when i % 100 == 7 (≈ 1 %)
 DRIFTER_OFFSET = 7
 HEARTBEAT_SHARE = 0.7
 HEARTBEAT_MIN_S, HEARTBEAT_MAX_S = 300, 600
-NIGHT_SHARE = 0.3  # trucks and taxis driving 22:00–06:00
-EARLY_BUS_SHARE = 0.25  # scheduled buses leaving 02:00–04:00
-LONG_DRIVER_SHARE = 0.35  # trucks chaining legs with short stops (> 4 h continuous)
+NIGHT_SHARE = 0.15  # trucks and taxis driving 22:00–06:00
+EARLY_BUS_SHARE = 0.12  # scheduled buses leaving 02:00–04:00
+LONG_DRIVER_SHARE = 0.12  # trucks chaining legs with short stops (> 4 h continuous)
 CITY_BUS_LOOP_RADIUS_KM = (2.0, 4.5)
 MIN_PLATFORMS, MAX_PLATFORMS = 2, 4
 PLATFORM_FLEET_STEPS = (20, 200)  # a third platform from 20 vehicles, a fourth from 200
@@ -166,6 +166,16 @@ class Vehicle:
     route_dest: int  # town index (scheduled buses)
     depots: tuple[int, ...]  # town indices (dangerous goods)
     loop: Path | None = None  # city-bus circuit
+    # supervision master data and traits (set by supervision.assign_supervision)
+    route_id: str | None = None  # bus_scheduled: its approved route (home → route_dest)
+    region_id: str | None = None  # bus_charter: its approved region
+    route_exempt: bool = False  # flagged relay / airport / rail shuttle
+    terminal_phone: str | None = None  # JT/T 808 terminal SIM number (11 digits), if known
+    region_towns: tuple[int, ...] = ()  # bus_charter: destinations inside its region
+    excursion_towns: tuple[int, ...] = ()  # bus_charter: destinations outside its region
+    off_route: bool = False  # bus_scheduled: leaves its route on some days
+    out_of_region: bool = False  # bus_charter: leaves its region on some days
+    silent: bool = False  # operating but never online (no position at all)
     # mutable day-to-day state
     town: int = 0
     lon: float = 0.0
@@ -187,10 +197,11 @@ class Vehicle:
             "platform_id": platform_ids[self.platform_index],
             "operating_status": self.operating_status,
             "speed_limit_kmh": self.speed_limit_kmh,
-            "route_id": None,
-            "region_id": None,
-            "route_exempt": False,
+            "route_id": self.route_id,
+            "region_id": self.region_id,
+            "route_exempt": self.route_exempt,
             "registered_at": self.registered_at.isoformat(),
+            "terminal_phone": self.terminal_phone,
         }
 
 
@@ -442,7 +453,7 @@ def build_master(rng: np.random.Generator, n_vehicles: int, start: date) -> Mast
             start,
             taken,
         )
-        if i >= len(FORCED_TYPES) and rng.random() < SUSPENDED_SHARE:
+        if i >= len(FORCED_TYPES) and rng.random() < SUSPENDED_SHARE and not v.drifter:
             v.operating_status = "suspended"
         vehicles.append(v)
 

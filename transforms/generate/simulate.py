@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from transforms.generate import supervision
 from transforms.generate.geography import (
     COUNTIES,
     MAX_ALTITUDE_M,
@@ -23,6 +24,7 @@ from transforms.generate.geography import (
     bearing_deg,
     make_path,
     offset_km,
+    sub_path,
 )
 from transforms.generate.master import (
     BUS_CHARTER,
@@ -46,14 +48,30 @@ NOISE_WINDOW = 10  # steps of the moving-average noise filter
 CONGESTION_SHARE = 0.3  # legs with one slow stretch
 MIN_MOVING_KMH = 0.5
 OFF_DAY_SHARE = 0.04  # operating vehicles that stay parked all day
-DRIFT_KM = (10.0, 50.0)
+DRIFT_KM = (10.0, 30.0)
 DRIFT_MIN_SPEED_KMH = 20.0
 DRIFTER_POINTS = (2, 4)  # a drifter jumps away and back 2–3 times a day (≥ 4 drift jumps)
-OCCASIONAL_DRIFT_SHARE = 0.03  # other vehicle-days with one drift point
+OCCASIONAL_DRIFT_SHARE = 0.02  # other vehicle-days with one drift point
 TAXI_RADIUS_KM = 7.0
 SHORT_STOP_MAX_S = 8 * MINUTE_S  # waits up to this keep the engine running (ACC on)
 EXTERNAL_TOWN_FIRST = len(COUNTIES)
 FUZHOU = EXTERNAL_TOWN_FIRST
+NIGHT_START_H, NIGHT_END_H = 22, 6  # rules.yaml night
+BUS_NIGHT_FACTOR = 0.8  # buses slow to 80 % of the limit at night (the speeders do not obey)
+BUS_NIGHT_MARGIN_KMH = 2.0
+BUS_TYPES = (BUS_SCHEDULED, BUS_CHARTER)
+CHARTER_IDLE_SHARE = 0.35  # charter buses without a trip that day
+OFFENDER_ODD_DAY_SHARE = 0.3  # off-route / out-of-region offenders stray on even days, else this
+SIGNAL_LOSS_PER_DAY = 0.1  # signal losses (5–10 min without reports at speed) per vehicle-day
+SIGNAL_LOSS_STEPS = (10, 21)
+SIGNAL_LOSS_MIN_KMH = 40.0
+REST_AFTER_H = 3.5  # law-abiding drivers split longer legs with a rest stop …
+REST_MIN = (20, 40)  # … of this many minutes (≥ 20 min ends continuous driving)
+CITY_BUS_SHIFT_H = (2.0, 3.0)  # city-bus crews take a break after this long …
+CITY_BUS_BREAK_MIN = (25, 50)  # … of this many minutes
+TAXI_WAIT_MIN = (1, 12)  # between fares …
+TAXI_BREAK_SHARE = 0.35  # … or a longer break (≥ 20 min ends continuous driving)
+TAXI_BREAK_MIN = (20, 40)
 
 
 @dataclass
@@ -73,8 +91,10 @@ class VehicleDay:
 class _DayBuilder:
     """Accumulates the parts of a vehicle-day while a plan drives it around."""
 
-    def __init__(self, v: Vehicle, rng: np.random.Generator, roads: RoadNetwork) -> None:
-        self.v, self.rng, self.roads = v, rng, roads
+    def __init__(
+        self, v: Vehicle, rng: np.random.Generator, roads: RoadNetwork, day: int = 0
+    ) -> None:
+        self.v, self.rng, self.roads, self.day = v, rng, roads, day
         self.parts: list[tuple[np.ndarray, ...]] = []
         phase = int(rng.integers(0, v.heartbeat_s)) if v.heartbeat_s else 0
         self.t = STEP_S - phase  # earliest time of the next report
@@ -129,11 +149,25 @@ class _DayBuilder:
             self.park(seconds)
 
     # ---- driving --------------------------------------------------------------------------------
-    def _profile(self, base: np.ndarray, n: int, cap: float) -> np.ndarray:
+    def _profile(self, base: np.ndarray, n: int, cap: np.ndarray) -> np.ndarray:
         k = np.arange(n)
         ramp = self.accel * np.minimum(k, n - 1 - k)
-        v = np.minimum(np.minimum(base[:n], ramp), cap)
+        v = np.minimum(np.minimum(base[:n], ramp), cap[:n])
         return np.where(v > MIN_MOVING_KMH, v, 0.0)
+
+    def _night_adjust(self, base: np.ndarray) -> np.ndarray:
+        """Buses drive slower at night (22:00–06:00); the cap of the law-abiding ones is 80 %."""
+        v = self.v
+        cap = np.full(len(base), v.speed_cap_kmh)
+        if v.vehicle_type not in BUS_TYPES:
+            return cap
+        hour = (self.t + STEP_S * np.arange(len(base))) // HOUR_S % 24
+        night = (hour >= NIGHT_START_H) | (hour < NIGHT_END_H)
+        base *= np.where(night, BUS_NIGHT_FACTOR, 1.0)
+        if not v.speeder:
+            night_cap = BUS_NIGHT_FACTOR * v.speed_limit_kmh - BUS_NIGHT_MARGIN_KMH
+            cap = np.where(night, np.minimum(cap, night_cap), cap)
+        return cap
 
     def drive(self, path: Path, stop_every: int = 0) -> None:
         """Drive along ``path`` from its first to its last vertex, one report every 30 s."""
@@ -154,11 +188,12 @@ class _DayBuilder:
             base[s : s + int(rng.integers(4, 20))] *= rng.uniform(0.3, 0.6)
         if stop_every:
             base[stop_every::stop_every] = 0.0  # bus stops
+        cap = self._night_adjust(base)
         step_km = STEP_S / HOUR_S / 2
-        speed = self._profile(base, n, v.speed_cap_kmh)
+        speed = self._profile(base, n, cap)
         dist = float(np.sum(speed[1:] + speed[:-1]) * step_km)
         n = int(np.clip(round((n - 1) * length / max(dist, 1e-6)) + 1, 3, n_max))
-        speed = self._profile(base, n, v.speed_cap_kmh)
+        speed = self._profile(base, n, cap)
         d = np.concatenate([[0.0], np.cumsum((speed[1:] + speed[:-1]) * step_km)])
         d *= length / d[-1]
         lon = np.interp(d, path.cum_km, path.lon)
@@ -177,10 +212,20 @@ class _DayBuilder:
         self.lon, self.lat = float(lon[-1]), float(lat[-1])
         self.dir, self.alt, self.odo = int(direction[-1]), float(alt[-1]), self.odo + length
 
-    def drive_to_town(self, dest: int) -> None:
+    def drive_to_town(self, dest: int, detour: bool = False) -> None:
+        """Drive the road to town ``dest``; with ``detour`` one stretch strays far from it."""
         if dest == self.town:
             return
-        self.drive(self.roads.road(self.town, dest))
+        road = self.roads.road(self.town, dest)
+        if detour:
+            road = supervision.detour(road, self.rng)
+        hours = road.length_km / self.v.cruise_kmh
+        legs = 1 if self.v.long_driver or self.v.night else int(np.ceil(hours / REST_AFTER_H))
+        cuts = np.linspace(0.0, road.length_km, legs + 1)
+        for i in range(legs):  # rest stops (service areas) on long legs
+            if i:
+                self.park(_minutes(self.rng, *REST_MIN))
+            self.drive(road if legs == 1 else sub_path(road, cuts[i], cuts[i + 1]))
         self.town = dest
 
     def drive_local(self, radius_km: float) -> None:
@@ -227,24 +272,35 @@ def _minutes(rng: np.random.Generator, lo: float, hi: float) -> float:
     return rng.uniform(lo, hi) * MINUTE_S
 
 
+def _strays_today(b: _DayBuilder) -> bool:
+    """Off-route / out-of-region offenders stray on even days of the run, sometimes on odd ones."""
+    return b.day % 2 == 0 or b.rng.random() < OFFENDER_ODD_DAY_SHARE
+
+
 def _plan_bus_scheduled(b: _DayBuilder) -> None:
+    """Back and forth on the approved route (home ↔ route_dest); offenders leave it once."""
     v, rng = b.v, b.rng
     b.park_until(_hours(rng, 2.0, 4.0) if v.early_bus else _hours(rng, 6.0, 9.0))
+    detour_leg = int(rng.integers(0, 2)) if v.off_route and _strays_today(b) else -1
     legs = 0
     while b.t < 19 * HOUR_S and legs < 6:
-        b.drive_to_town(v.route_dest if b.town == v.county_index else v.county_index)
+        dest = v.route_dest if b.town == v.county_index else v.county_index
+        b.drive_to_town(dest, detour=legs == detour_leg)
         legs += 1
         b.park(_minutes(rng, 40, 120))
 
 
 def _plan_bus_charter(b: _DayBuilder) -> None:
-    rng = b.rng
-    if rng.random() < 0.35:
+    """A day trip to a town of the approved region; offenders go beyond it."""
+    v, rng = b.v, b.rng
+    stray = v.out_of_region and _strays_today(b)
+    if not stray and rng.random() < CHARTER_IDLE_SHARE:
         return
     b.park_until(_hours(rng, 7.0, 9.5))
-    b.drive_to_town(b.other_town(range(FUZHOU + 1)))
+    towns = v.excursion_towns if stray else (v.region_towns or range(FUZHOU + 1))
+    b.drive_to_town(b.other_town(towns))
     b.park(_hours(rng, 2.0, 6.0))
-    b.drive_to_town(b.v.county_index)
+    b.drive_to_town(v.county_index)
 
 
 def _plan_dangerous_goods(b: _DayBuilder) -> None:
@@ -257,7 +313,7 @@ def _plan_dangerous_goods(b: _DayBuilder) -> None:
         b.drive_to_town(dest if dest != b.town else v.depots[(trip + 1) % 2])
         b.park(_minutes(rng, 30, 90))  # loading / unloading
         b.drive_to_town(v.county_index)
-        b.idle(_minutes(rng, 2, 6))
+        b.park(_minutes(rng, 30, 60))  # back at the home depot
 
 
 def _truck_dest(b: _DayBuilder, far: bool) -> int:
@@ -299,9 +355,14 @@ def _plan_city_bus(b: _DayBuilder) -> None:
     assert v.loop is not None
     b.park_until(_hours(rng, 5.5, 6.5))
     end = _hours(rng, 20.0, 22.0)
+    shift_end = b.t + _hours(rng, *CITY_BUS_SHIFT_H)
     while b.t < end:
         b.drive(v.loop, stop_every=int(rng.integers(4, 9)))
-        b.wait(_minutes(rng, 4, 15))
+        if b.t >= shift_end:  # crew change / meal break
+            b.park(_minutes(rng, *CITY_BUS_BREAK_MIN))
+            shift_end = b.t + _hours(rng, *CITY_BUS_SHIFT_H)
+        else:
+            b.wait(_minutes(rng, 4, 15))
 
 
 def _plan_taxi(b: _DayBuilder) -> None:
@@ -317,7 +378,8 @@ def _plan_taxi(b: _DayBuilder) -> None:
         b.park_until(start)
         while b.t < end:
             b.drive_local(TAXI_RADIUS_KM)
-            b.wait(_minutes(rng, 1, 25))
+            long_break = rng.random() < TAXI_BREAK_SHARE
+            b.wait(_minutes(rng, *(TAXI_BREAK_MIN if long_break else TAXI_WAIT_MIN)))
 
 
 PLANS = {
@@ -346,14 +408,48 @@ def _drift(day: VehicleDay, rng: np.random.Generator, points: int) -> None:
     day.lon[idx], day.lat[idx] = lon, lat
 
 
+def _signal_loss(day: VehicleDay, rng: np.random.Generator) -> VehicleDay:
+    """Drop 5–10 min of reports while driving fast (a tunnel, a dead zone): a > 5 km gap."""
+    losses = int(rng.poisson(SIGNAL_LOSS_PER_DAY))
+    if losses == 0 or len(day.t) == 0:
+        return day
+    keep = np.ones(len(day.t), dtype=bool)
+    fast = day.acc & (day.speed > SIGNAL_LOSS_MIN_KMH)
+    for _ in range(losses):
+        m = int(rng.integers(*SIGNAL_LOSS_STEPS))
+        if len(fast) <= m + 1:
+            break
+        # runs of m fast points (with a fast neighbour on each side)
+        window = np.convolve(fast.astype(np.int64), np.ones(m + 2, dtype=np.int64), "valid")
+        starts = np.flatnonzero(window == m + 2) + 1
+        if len(starts) == 0:
+            break
+        s = int(starts[rng.integers(len(starts))])
+        keep[s : s + m] = False
+        fast[s - 1 : s + m + 1] = False
+    return VehicleDay(*(getattr(day, f)[keep] for f in VehicleDay.__dataclass_fields__))
+
+
 def simulate_vehicle_day(
-    v: Vehicle, rng: np.random.Generator, roads: RoadNetwork, always_on: bool = False
+    v: Vehicle,
+    rng: np.random.Generator,
+    roads: RoadNetwork,
+    always_on: bool = False,
+    day_index: int = 0,
+    signal_loss: bool = True,
 ) -> VehicleDay:
-    """The positions of vehicle ``v`` for one day (updates its position and odometer)."""
-    b = _DayBuilder(v, rng, roads)
-    if always_on or rng.random() >= OFF_DAY_SHARE:
+    """The positions of vehicle ``v`` for one day (updates its position and odometer).
+
+    ``signal_loss`` drops a few 5–10 min stretches of reports while driving (broken track)."""
+    b = _DayBuilder(v, rng, roads, day_index)
+    strays = (v.off_route or v.out_of_region) and day_index % 2 == 0
+    if always_on or strays or rng.random() >= OFF_DAY_SHARE:
         PLANS[v.vehicle_type](b)
     day = b.finish()
+    if signal_loss:
+        day = _signal_loss(day, rng)
+    if v.silent:  # the terminal never got online: the vehicle drives, nothing arrives
+        return VehicleDay(*(getattr(day, f)[:0] for f in VehicleDay.__dataclass_fields__))
     if v.drifter:
         _drift(day, rng, int(rng.integers(*DRIFTER_POINTS)))
     elif rng.random() < OCCASIONAL_DRIFT_SHARE:

@@ -21,11 +21,12 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from transforms.crypto import sm3_file
-from transforms.feeds import POSITIONS, Feed
+from transforms.feeds import Feed
 from transforms.lake import registry
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 MALFORMED = "malformed_record"
+MALFORMED_FRAME = "malformed_frame"
 TS = pa.timestamp("us", tz="UTC")  # GMT+8 wall-clock values, see docs/tables.md
 
 FILES_SCHEMA = pa.schema(
@@ -75,7 +76,7 @@ def bronze_schema(feed: Feed) -> pa.Schema:
 def quarantine_schema(feed: Feed) -> pa.Schema:
     """Schema of a feed's quarantine table (positions keep their typed key columns)."""
     typed = []
-    if feed is POSITIONS:
+    if feed.target == "positions":
         typed = [
             ("platform_id", pa.string()),
             ("plate", pa.string()),
@@ -86,10 +87,21 @@ def quarantine_schema(feed: Feed) -> pa.Schema:
         ]
     return pa.schema(
         typed
-        + [("failed_rules", pa.list_(pa.string())), ("raw_record", pa.string())]
+        + [
+            ("failed_rules", pa.list_(pa.string())),
+            ("raw_record", pa.string()),
+            ("error", pa.string()),
+        ]
         + LINEAGE[:4]
         + [("_quarantined_at", TS)]
     )
+
+
+def empty_bronze(spark, feed: Feed):
+    """A Spark DataFrame with the feed's bronze schema and no rows (builds empty silver tables)."""
+    types = {pa.string(): "string", pa.int64(): "bigint", TS: "timestamp", pa.date32(): "date"}
+    ddl = ", ".join(f"`{f.name}` {types[f.type]}" for f in bronze_schema(feed))
+    return spark.createDataFrame([], ddl)
 
 
 class FileRejected(Exception):
@@ -99,7 +111,8 @@ class FileRejected(Exception):
 @dataclass
 class ParsedFile:
     records: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
-    malformed: list[tuple[int, str, str]] = field(default_factory=list)  # line, raw, error
+    # line, raw text, error, rule name (malformed_record, or malformed_frame for raw frames)
+    malformed: list[tuple[int, str, str, str]] = field(default_factory=list)
     lines: int = 0
 
 
@@ -121,15 +134,19 @@ def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
         try:
             text = raw.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as exc:
-            out.malformed.append((number, raw.decode("utf-8", "replace"), f"not UTF-8: {exc}"))
+            out.malformed.append(
+                (number, raw.decode("utf-8", "replace"), f"not UTF-8: {exc}", MALFORMED)
+            )
             continue
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            out.malformed.append((number, text, f"not JSON: {exc.msg} at column {exc.colno}"))
+            out.malformed.append(
+                (number, text, f"not JSON: {exc.msg} at column {exc.colno}", MALFORMED)
+            )
             continue
         if not isinstance(obj, dict):
-            out.malformed.append((number, text, "not a JSON object"))
+            out.malformed.append((number, text, "not a JSON object", MALFORMED))
             continue
         out.records.append((number, {f: _as_text(obj.get(f)) for f in feed.fields}))
     return out
@@ -157,11 +174,16 @@ def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
         try:
             row = next(csv.reader(io.StringIO(line)))
         except csv.Error as exc:
-            out.malformed.append((number, line, f"CSV error: {exc}"))
+            out.malformed.append((number, line, f"CSV error: {exc}", MALFORMED))
             continue
         if len(row) != len(header):
             out.malformed.append(
-                (number, line, f"CSV row has {len(row)} fields, header has {len(header)}")
+                (
+                    number,
+                    line,
+                    f"CSV row has {len(row)} fields, header has {len(header)}",
+                    MALFORMED,
+                )
             )
             continue
         out.records.append(
@@ -173,6 +195,32 @@ def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
                 },
             )
         )
+    return out
+
+
+def parse_frames(data: bytes, feed: Feed) -> ParsedFile:
+    """Raw JT/T 809 / 808 frames, one per line (``received_at<TAB>hex`` or ``hex``), decoded."""
+    from transforms.telematics.frames import FrameError, decode_line
+
+    out = ParsedFile()
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        text = raw.decode("ascii", "replace").strip()
+        if not text:
+            continue
+        out.lines += 1
+        try:
+            received_at, frame = decode_line(text)
+        except FrameError as exc:
+            out.malformed.append((number, text, f"{exc.reason}: {exc}", MALFORMED_FRAME))
+            continue
+        record = {f: None for f in feed.fields}
+        for name in ("platform_id", "plate", "plate_color", "terminal_phone", "gnss_time", "lon",
+                     "lat", "speed", "recorder_speed", "mileage_km", "direction", "altitude",
+                     "state", "alarm"):  # fmt: skip
+            record[name] = _as_text(getattr(frame, name))
+        record["received_at"] = received_at
+        record["source"] = frame.protocol
+        out.records.append((number, record))
     return out
 
 
@@ -188,7 +236,13 @@ def parse_file(path: Path, feed: Feed) -> ParsedFile:
         data = path.read_bytes()
     except OSError as exc:
         raise FileRejected(f"cannot read: {exc}") from None
-    return parse_csv(data, feed) if suffix == ".csv" else parse_jsonl(data, feed)
+    if suffix == ".hex":
+        return parse_frames(data, feed)
+    parsed = parse_csv(data, feed) if suffix == ".csv" else parse_jsonl(data, feed)
+    if "source" in feed.fields:  # a file cannot claim to be a decoded frame
+        for _, record in parsed.records:
+            record["source"] = "file"
+    return parsed
 
 
 @dataclass
@@ -246,7 +300,13 @@ def _known_digests(lake: Path) -> set[str]:
 
 def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str] | None = None):
     t = registry.table(table_name)
-    write_deltalake(str(t.location(lake)), data, mode="append", partition_by=partition_by or None)
+    write_deltalake(
+        str(t.location(lake)),
+        data,
+        mode="append",
+        partition_by=partition_by or None,
+        schema_mode="merge",
+    )
 
 
 def _bronze_rows(
@@ -268,10 +328,11 @@ def _malformed_rows(
     schema = quarantine_schema(feed)
     n = len(parsed.malformed)
     columns: dict[str, list] = {name: [None] * n for name in schema.names}
-    columns["failed_rules"] = [[MALFORMED]] * n
-    columns["raw_record"] = [raw for _, raw, _ in parsed.malformed]
+    columns["failed_rules"] = [[rule] for *_, rule in parsed.malformed]
+    columns["raw_record"] = [raw for _, raw, _, _ in parsed.malformed]
+    columns["error"] = [error for _, _, error, _ in parsed.malformed]
     columns["_source_file"] = [rel] * n
-    columns["_line"] = [line for line, _, _ in parsed.malformed]
+    columns["_line"] = [line for line, *_ in parsed.malformed]
     columns["_file_sm3"] = [digest] * n
     columns["_landed_at"] = [landed_at] * n
     columns["_quarantined_at"] = [landed_at] * n
@@ -309,7 +370,7 @@ def land_feed(
         digests = [f["file_sm3"] for f in pending_files]
         _delete_partial(lake, feed.bronze_table, digests)
         _delete_partial(lake, feed.quarantine_table, digests)
-        partitions = ["_folder_date"] if feed is POSITIONS else None
+        partitions = ["_folder_date"] if feed.target == "positions" else None
         bronze = pa.concat_tables(pending_bronze)
         if bronze.num_rows:
             _append(lake, feed.bronze_table, bronze, partitions)

@@ -1,4 +1,7 @@
-"""Rebuild the silver master tables from all their bronze records (small, deterministic, idempotent)."""
+"""Rebuild the silver master and event tables from all their bronze records.
+
+Small, deterministic and idempotent: each table is recomputed from every bronze record of its feed.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +10,50 @@ from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 
-from transforms.feeds import COUNTIES, VEHICLES, Feed
-from transforms.jobs.landing import now_beijing
+from transforms.feeds import (
+    COUNTIES,
+    ENTERPRISES,
+    PLATFORM_CHECKS,
+    PLATFORM_LINKS,
+    PLATFORMS,
+    REGIONS,
+    ROUTES,
+    VEHICLES,
+    Feed,
+)
+from transforms.jobs.landing import empty_bronze, now_beijing
 from transforms.jobs.positions import mark_published, pending_files
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
-from transforms.telematics.master import current_counties, typed_vehicles, vehicle_history
+from transforms.telematics import master
+
+# feed → (silver table, builder)
+SILVER_BUILDERS: dict[str, tuple[str, Callable[[DataFrame], DataFrame]]] = {
+    COUNTIES.key: ("silver.telematics__counties", master.current_counties),
+    ENTERPRISES.key: ("silver.telematics__enterprises", master.enterprise_history),
+    PLATFORMS.key: ("silver.telematics__platforms", master.platform_history),
+    ROUTES.key: ("silver.telematics__routes", master.current_routes),
+    REGIONS.key: ("silver.telematics__regions", master.current_regions),
+    VEHICLES.key: ("silver.telematics__vehicles", master.vehicle_history),
+    PLATFORM_LINKS.key: ("silver.telematics__platform_links", master.platform_links),
+    PLATFORM_CHECKS.key: ("silver.telematics__platform_checks", master.platform_checks),
+}
 
 
-def _rebuild(
-    spark: SparkSession,
-    lake: Path,
-    feed: Feed,
-    target: str,
-    build: Callable[[DataFrame], DataFrame],
-    say: Callable[[str], None],
+def publish_feed(
+    spark: SparkSession, lake: Path, feed: Feed, progress: Callable[[str], None] | None = None
 ) -> int:
+    """Rebuild the silver table of ``feed`` from all its bronze records; returns its row count."""
+    say = progress or (lambda _m: None)
+    target, build = SILVER_BUILDERS[feed.key]
     source = registry.table(feed.bronze_table)
-    if not source.exists(lake):
+    if source.exists(lake):
+        bronze = spark.read.format("delta").load(str(source.location(lake)))
+    else:  # the feed has not arrived yet: an empty table, so readers see its schema
         say(f"{feed.key}: no bronze records yet")
-        return 0
+        bronze = empty_bronze(spark, feed)
     table = registry.table(target)
-    out = build(spark.read.format("delta").load(str(source.location(lake))))
+    out = build(bronze)
     out.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(
         str(table.location(lake))
     )
@@ -38,27 +63,3 @@ def _rebuild(
     mark_published(lake, digests, now_beijing())
     say(f"{target}: {rows:,} rows")
     return rows
-
-
-def publish_vehicles(spark: SparkSession, lake: Path, progress=None) -> int:
-    """silver.telematics__vehicles: every version of every vehicle (SCD2)."""
-    return _rebuild(
-        spark,
-        lake,
-        VEHICLES,
-        "silver.telematics__vehicles",
-        lambda df: vehicle_history(typed_vehicles(df)),
-        progress or (lambda _m: None),
-    )
-
-
-def publish_counties(spark: SparkSession, lake: Path, progress=None) -> int:
-    """silver.telematics__counties: the current record of each county."""
-    return _rebuild(
-        spark,
-        lake,
-        COUNTIES,
-        "silver.telematics__counties",
-        current_counties,
-        progress or (lambda _m: None),
-    )

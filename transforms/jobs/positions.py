@@ -20,11 +20,17 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from expectations.suites import ValidationReport, positions_suite, validate_dataframe
-from transforms.feeds import POSITIONS
-from transforms.jobs.landing import MALFORMED, now_beijing
+from transforms.feeds import POSITION_FEEDS, POSITIONS
+from transforms.jobs.landing import empty_bronze, now_beijing
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
-from transforms.telematics.positions import qualified, tag_rules, typed_positions, unqualified
+from transforms.telematics.positions import (
+    attach_terminals,
+    qualified,
+    tag_rules,
+    typed_positions,
+    unqualified,
+)
 
 SILVER = registry.table("silver.telematics__positions")
 QUARANTINE = registry.table("quarantine.telematics__positions")
@@ -45,8 +51,12 @@ class PublishResult:
     failed_by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def pending_files(lake: Path, feed_name: str, dates: list[dt.date] | None = None) -> pa.Table:
-    """Landed, not yet published files of a feed (optionally of some date folders)."""
+def pending_files(
+    lake: Path, feed_names: str | tuple[str, ...], dates: list[dt.date] | None = None
+) -> pa.Table:
+    """Landed, not yet published files of some feeds (optionally of some date folders)."""
+    if isinstance(feed_names, str):
+        feed_names = (feed_names,)
     if not FILES.exists(lake):
         return pa.table({"file_sm3": pa.array([], pa.string())})
     files = (
@@ -57,7 +67,7 @@ def pending_files(lake: Path, feed_name: str, dates: list[dt.date] | None = None
     rows = [
         f
         for f in files
-        if f["feed"] == feed_name
+        if f["feed"] in feed_names
         and f["status"] == "landed"
         and (dates is None or f["folder_date"] in dates)
     ]
@@ -83,11 +93,12 @@ def publish_positions(
 ) -> PublishResult:
     """Validate and publish the pending position files (all, or those of ``dates`` folders)."""
     say = progress or (lambda _msg: None)
-    pending = pending_files(lake, POSITIONS.name, dates)
+    pending = pending_files(lake, tuple(f.name for f in POSITION_FEEDS), dates)
     digests = pending.column("file_sm3").to_pylist()
     result = PublishResult(files=len(digests))
     if not digests:
         say("positions: nothing pending")
+        _ensure_tables(spark, lake, rules)
         return result
     folder_days = sorted({d.isoformat() for d in pending.column("folder_date").to_pylist()})
 
@@ -96,6 +107,11 @@ def publish_positions(
         .load(str(BRONZE.location(lake)))
         .where(F.col("_folder_date").isin(folder_days) & F.col("_file_sm3").isin(digests))
     )
+    vehicles = registry.table("silver.telematics__vehicles")
+    if vehicles.exists(lake):  # JT/T 808 records: plate and colour from the terminal phone
+        bronze = attach_terminals(
+            bronze, spark.read.format("delta").load(str(vehicles.location(lake)))
+        )
     tagged = tag_rules(typed_positions(bronze, rules), rules).cache()
     report = validate_dataframe(tagged, positions_suite(rules))
     result.report = report
@@ -118,12 +134,13 @@ def publish_positions(
     }
     result.failed_by_rule = counts
 
-    # quarantine: replace this batch's rule-failure rows (malformed lines were written at landing)
+    # quarantine: replace this batch's rule-failure rows (malformed lines, written at landing with
+    # their parse error, stay)
     # (delta-rs: Sail cannot plan array_contains inside DELETE)
     if QUARANTINE.exists(lake):
         quoted = ", ".join(f"'{d}'" for d in digests)
         DeltaTable(str(QUARANTINE.location(lake))).delete(
-            f"_file_sm3 IN ({quoted}) AND NOT array_has(failed_rules, '{MALFORMED}')"
+            f"_file_sm3 IN ({quoted}) AND error IS NULL"
         )
     bad.write.format("delta").mode("append").save(str(QUARANTINE.location(lake)))
 
@@ -156,3 +173,31 @@ def publish_positions(
         f"{result.qualified:,} qualified, {result.quarantined:,} quarantined"
     )
     return result
+
+
+def _ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:
+    """Create silver and quarantine positions empty when no record has arrived yet."""
+    missing = [t for t in (SILVER, QUARANTINE) if not t.exists(lake)]
+    if not missing:
+        return
+    tagged = tag_rules(typed_positions(empty_bronze(spark, POSITIONS), rules), rules)
+    frames = {SILVER: qualified(tagged), QUARANTINE: unqualified(tagged, now_beijing())}
+    for table in missing:
+        frames[table].write.format("delta").save(str(table.location(lake)))
+        register_table(spark, table.name, table.location(lake))
+
+
+def landed_days(spark: SparkSession, lake: Path, folder_dates: list[dt.date]) -> list[dt.date]:
+    """The gnss days of the records landed in the given landing folders (what facts must redo)."""
+    if not BRONZE.exists(lake) or not folder_dates:
+        return []
+    days = (
+        spark.read.format("delta")
+        .load(str(BRONZE.location(lake)))
+        .where(F.col("_folder_date").isin([d.isoformat() for d in folder_dates]))
+        .select(F.to_date(F.substring(F.trim("gnss_time"), 1, 10)).alias("day"))
+        .where(F.col("day").isNotNull())
+        .distinct()
+        .collect()
+    )
+    return sorted(r["day"] for r in days)

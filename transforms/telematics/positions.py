@@ -21,6 +21,7 @@ SILVER_COLUMNS = [
     "platform_id",
     "plate",
     "plate_color",
+    "terminal_phone",
     "gnss_time",
     "lon",
     "lat",
@@ -33,6 +34,7 @@ SILVER_COLUMNS = [
     "alarm",
     "received_at",
     "is_late",
+    "source",
     "day",
     *LINEAGE,
 ]
@@ -45,6 +47,7 @@ QUARANTINE_COLUMNS = [
     "received_at",
     "failed_rules",
     "raw_record",
+    "error",
     *LINEAGE,
     "_quarantined_at",
 ]
@@ -63,6 +66,8 @@ RAW_FIELDS = [
     "state",
     "alarm",
     "received_at",
+    "terminal_phone",
+    "source",
 ]
 
 
@@ -88,6 +93,7 @@ def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
         F.trim("platform_id").alias("platform_id"),
         F.trim("plate").alias("plate"),
         _number("plate_color", "int").alias("plate_color"),
+        F.trim("terminal_phone").alias("terminal_phone"),
         _time("gnss_time").alias("gnss_time"),
         _number("lon", "double").alias("lon"),
         _number("lat", "double").alias("lat"),
@@ -100,6 +106,7 @@ def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
         _number("alarm", "bigint").alias("alarm"),
         # a record without its reception time is taken as received when its file landed
         F.coalesce(_time("received_at"), F.col("_landed_at")).alias("received_at"),
+        F.coalesce(F.col("source"), F.lit("file")).alias("source"),
         F.to_json(F.struct(*[F.col(c) for c in RAW_FIELDS])).alias("raw_record"),
         *LINEAGE,
     )
@@ -109,6 +116,31 @@ def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
         lead_s.alias("gnss_lead_s"),
         (lead_s < -late_after_s).alias("is_late"),
         F.to_date("gnss_time").alias("day"),
+    )
+
+
+def attach_terminals(bronze: DataFrame, vehicles: DataFrame) -> DataFrame:
+    """JT/T 808 records carry a terminal phone, no plate: take plate and colour from the vehicle
+    currently registered with that phone (a phone nobody has keeps the plate null and fails)."""
+    # BCD phones are zero-padded on the wire (12 digits for an 11-digit number): compare unpadded
+    phones = (
+        vehicles.where(F.col("is_current") & F.col("terminal_phone").isNotNull())
+        .select(
+            F.regexp_replace("terminal_phone", "^0+", "").alias("_phone"),
+            F.col("plate").alias("_plate"),
+            F.col("plate_color").cast("string").alias("_plate_color"),
+        )
+        .dropDuplicates(["_phone"])
+    )
+    return (
+        bronze.join(
+            F.broadcast(phones),
+            F.regexp_replace(bronze["terminal_phone"], "^0+", "") == phones["_phone"],
+            "left",
+        )
+        .withColumn("plate", F.coalesce("plate", "_plate"))
+        .withColumn("plate_color", F.coalesce("plate_color", "_plate_color"))
+        .drop("_phone", "_plate", "_plate_color")
     )
 
 
@@ -163,5 +195,6 @@ def unqualified(tagged: DataFrame, quarantined_at: Any) -> DataFrame:
     return (
         tagged.where(F.size("failed_rules") > 0)
         .withColumn("_quarantined_at", F.lit(str(quarantined_at)).cast("timestamp"))
+        .withColumn("error", F.lit(None).cast("string"))
         .select(*QUARANTINE_COLUMNS)
     )

@@ -1,5 +1,6 @@
 """dbt models (staging views, gold marts) as Dagster assets; dbt tests become asset checks."""
 
+import json
 import os
 from pathlib import Path
 
@@ -56,4 +57,6 @@ def dbt_telematics(
     """
     os.environ.update(lakehouse.dbt_env())
     lakehouse.spark()  # starts the embedded engine (if local) and registers the lake's tables
-    yield from dbt.cli(["build"], context=context).stream()
+    # every threshold and weight comes from the rules file (with the jurisdiction's overrides)
+    rules = json.dumps({"rules": lakehouse.rules()}, ensure_ascii=False, default=str)
+    yield from dbt.cli(["build", "--vars", rules], context=context).stream()

@@ -1,56 +1,45 @@
-"""Telematics master data: vehicles (history) and counties."""
+"""Telematics master data (counties, enterprises, platforms, routes, regions, vehicles) and platform
+events (link up/down, 查岗 checks): landing → bronze → silver, one pair of assets per feed."""
 
 import dagster as dg
 
 from orchestration.environment import LakehouseResource
-from transforms.feeds import COUNTIES, VEHICLES
+from transforms.feeds import EVENT_FEEDS, MASTER_FEEDS, Feed
 from transforms.jobs.landing import land_feed
-from transforms.jobs.master import publish_counties, publish_vehicles
+from transforms.jobs.master import SILVER_BUILDERS, publish_feed
 
 
-def _land(feed, lakehouse: LakehouseResource, context) -> dg.MaterializeResult:
-    result = land_feed(lakehouse.root, feed, None, context.log.info)
-    return dg.MaterializeResult(
-        metadata={
-            "landed_files": result.landed_files,
-            "records": result.records,
-            "malformed_lines": result.malformed,
-            "rejected_files": result.rejected_files,
-        }
+def feed_assets(feed: Feed) -> list[dg.AssetsDefinition]:
+    """The bronze and silver assets of one master or event feed."""
+    silver_table, build = SILVER_BUILDERS[feed.key]
+    bronze_key = ["bronze", f"{feed.domain}__{feed.name}"]
+
+    @dg.asset(
+        key=bronze_key,
+        group_name="telematics_master",
+        kinds={"delta", "python"},
+        description=f"`{feed.key}` landing files (all date folders not yet landed), as received, "
+        "with lineage; malformed lines go to quarantine.",
     )
+    def bronze(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        result = land_feed(lakehouse.root, feed, None, context.log.info)
+        return dg.MaterializeResult(
+            metadata={"landed_files": result.landed_files, "records": result.records,
+                      "malformed_lines": result.malformed, "rejected_files": result.rejected_files}
+        )  # fmt: skip
+
+    @dg.asset(
+        key=silver_table.split("."),
+        deps=[bronze_key],
+        group_name="telematics_master",
+        kinds={"delta", "spark"},
+        description=(build.__doc__ or "").strip().splitlines()[0],
+    )
+    def silver(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        rows = publish_feed(lakehouse.spark(), lakehouse.root, feed, context.log.info)
+        return dg.MaterializeResult(metadata={"rows": rows})
+
+    return [bronze, silver]
 
 
-@dg.asset(key=["bronze", "telematics__vehicles"], group_name="telematics", kinds={"delta"})
-def bronze_vehicles(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-    """Vehicle master files (all date folders not yet landed) as received."""
-    return _land(VEHICLES, lakehouse, context)
-
-
-@dg.asset(key=["bronze", "telematics__counties"], group_name="telematics", kinds={"delta"})
-def bronze_counties(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-    """County master files as received."""
-    return _land(COUNTIES, lakehouse, context)
-
-
-@dg.asset(
-    key=["silver", "telematics__vehicles"],
-    deps=[bronze_vehicles],
-    group_name="telematics",
-    kinds={"delta", "spark"},
-)
-def silver_vehicles(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-    """Key vehicles (重点营运车辆) with every version kept (valid_from / valid_to)."""
-    rows = publish_vehicles(lakehouse.spark(), lakehouse.root, context.log.info)
-    return dg.MaterializeResult(metadata={"rows": rows})
-
-
-@dg.asset(
-    key=["silver", "telematics__counties"],
-    deps=[bronze_counties],
-    group_name="telematics",
-    kinds={"delta", "spark"},
-)
-def silver_counties(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-    """Counties (辖区) with their names, GB/T 2260."""
-    rows = publish_counties(lakehouse.spark(), lakehouse.root, context.log.info)
-    return dg.MaterializeResult(metadata={"rows": rows})
+MASTER_ASSETS = [a for feed in (*MASTER_FEEDS, *EVENT_FEEDS) for a in feed_assets(feed)]

@@ -6,9 +6,10 @@ import dagster as dg
 
 from orchestration.defs.telematics.partitions import landing_days
 from orchestration.environment import LakehouseResource
-from transforms.feeds import POSITIONS
+from transforms.feeds import POSITION_FEEDS
+from transforms.jobs.facts import publish_facts
 from transforms.jobs.landing import land_feed
-from transforms.jobs.positions import publish_positions
+from transforms.jobs.positions import landed_days, publish_positions
 
 GX_CHECK = "gx_telematics__positions"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -28,20 +29,26 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[dt.date]:
 def bronze_positions(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
-    """Position files of the day's landing folder (.jsonl, .csv) as received, with lineage.
+    """Position files (.jsonl, .csv) and raw JT/T 809 / 808 frames (.hex, decoded) of the day's
+    landing folders, as received, with lineage.
 
-    A file already landed (same SM3 digest) is skipped; malformed lines go to quarantine; a file
-    that cannot be read at all is recorded in ops.landing__rejected_files with the error.
+    A file already landed (same SM3 digest) is skipped; malformed lines and frames that fail to
+    decode go to quarantine with the reason; a file that cannot be read at all is recorded in
+    ops.landing__rejected_files with the error.
     """
-    result = land_feed(lakehouse.root, POSITIONS, partition_dates(context), context.log.info)
+    results = [
+        land_feed(lakehouse.root, feed, partition_dates(context), context.log.info)
+        for feed in POSITION_FEEDS
+    ]
+    errors = [e for r in results for e in r.errors]
     return dg.MaterializeResult(
         metadata={
-            "landed_files": result.landed_files,
-            "skipped_files": result.skipped_files,
-            "rejected_files": result.rejected_files,
-            "records": result.records,
-            "malformed_lines": result.malformed,
-            "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in result.errors) or "none"),
+            "landed_files": sum(r.landed_files for r in results),
+            "skipped_files": sum(r.skipped_files for r in results),
+            "rejected_files": sum(r.rejected_files for r in results),
+            "records": sum(r.records for r in results),
+            "malformed_lines": sum(r.malformed for r in results),
+            "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in errors) or "none"),
         }
     )
 
@@ -50,7 +57,7 @@ def bronze_positions(
     specs=[
         dg.AssetSpec(
             ["silver", "telematics__positions"],
-            deps=[bronze_positions],
+            deps=[bronze_positions, ["silver", "telematics__vehicles"]],
             description="Qualified positions (合格数据), unique on (plate, plate_color, gnss_time).",
             partitions_def=landing_days,
             group_name="telematics",
@@ -110,3 +117,41 @@ def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
             "failed_by_rule": result.failed_by_rule,
         },
     )
+
+
+FACT_TABLES = ("vehicle_day_facts", "violation_events", "record_counts")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["silver", f"telematics__{name}"],
+            deps=[
+                ["silver", "telematics__positions"],
+                ["quarantine", "telematics__positions"],
+                ["silver", "telematics__vehicles"],
+                ["silver", "telematics__routes"],
+                ["silver", "telematics__regions"],
+            ],
+            partitions_def=landing_days,
+            group_name="telematics",
+            kinds={"delta", "spark"},
+        )
+        for name in FACT_TABLES
+    ],
+    backfill_policy=SINGLE_RUN,
+    name="silver_telematics__facts",
+)
+def silver_facts(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+    """Per vehicle-day facts (km, broken km, drift, overspeed, fatigue, 02–05 running, off-route,
+    out-of-region), violation events with evidence, and record counts — recomputed for exactly the
+    gnss days touched by the landing days of this run (a 补传 file redoes only its own days)."""
+    spark = lakehouse.spark()
+    days = landed_days(spark, lakehouse.root, partition_dates(context))
+    context.log.info(f"facts: {len(days)} gnss day(s) to recompute")
+    result = publish_facts(spark, lakehouse.root, lakehouse.rules(), days, context.log.info)
+    for name in FACT_TABLES:
+        yield dg.MaterializeResult(
+            asset_key=["silver", f"telematics__{name}"],
+            metadata={"days": len(days), "rows": getattr(result, name, None)},
+        )

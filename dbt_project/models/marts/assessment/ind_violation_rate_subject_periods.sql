@@ -1,0 +1,62 @@
+{#-
+  violation_rate -- 车辆违法违规率: vehicles with a violation on any day of the period / `vehicles`.
+  One row per subject and period; null for the levels that do not report it and when the
+  denominator is 0.
+-#}
+with
+
+subject_periods as (
+
+    select level, subject_id, period_type, period
+    from {{ ref('int_subject_periods_enumerated') }}
+
+),
+
+vehicle_periods as (
+
+    select * from {{ ref('int_vehicle_periods_attributed') }}
+
+),
+
+measured as (
+
+    select
+        level,
+        subject_id,
+        period_type,
+        period,
+        count_if(is_counted and has_violation) as numerator,
+        count_if(is_counted) as denominator
+    from vehicle_periods
+    group by level, subject_id, period_type, period
+
+),
+
+final as (
+
+    select
+        subject_periods.level,
+        subject_periods.subject_id,
+        subject_periods.period_type,
+        subject_periods.period,
+        case
+            when {{ assessment_applies('violation_rate', 'subject_periods.level') }}
+                then coalesce(measured.numerator, 0)
+        end as numerator,
+        case
+            when {{ assessment_applies('violation_rate', 'subject_periods.level') }}
+                then coalesce(measured.denominator, 0)
+        end as denominator
+    from subject_periods
+    left join measured
+        on subject_periods.level = measured.level
+        and subject_periods.subject_id = measured.subject_id
+        and subject_periods.period_type = measured.period_type
+        and subject_periods.period = measured.period
+
+)
+
+select
+    *,
+    {{ assessment_ratio('numerator', 'denominator') }} as value
+from final
