@@ -177,3 +177,39 @@
     {%- endfor %}
     end
 {%- endmacro %}
+
+
+{#- The closing part of an indicator model: one row per subject and period with the numerator and
+    denominator where the level reports the indicator (else null), and value = their ratio (null on
+    a zero denominator). Expects the CTEs `subject_periods` and `measured` (level, subject_id,
+    period_type, period, numerator, denominator). -#}
+{% macro assessment_indicator_final(indicator) -%}
+final as (
+
+    select
+        subject_periods.level,
+        subject_periods.subject_id,
+        subject_periods.period_type,
+        subject_periods.period,
+        case
+            when {{ assessment_applies(indicator, 'subject_periods.level') }}
+                then coalesce(measured.numerator, 0)
+        end as numerator,
+        case
+            when {{ assessment_applies(indicator, 'subject_periods.level') }}
+                then coalesce(measured.denominator, 0)
+        end as denominator
+    from subject_periods
+    left join measured
+        on subject_periods.level = measured.level
+        and subject_periods.subject_id = measured.subject_id
+        and subject_periods.period_type = measured.period_type
+        and subject_periods.period = measured.period
+
+)
+
+select
+    *,
+    {{ assessment_ratio('numerator', 'denominator') }} as value
+from final
+{%- endmacro %}

@@ -32,31 +32,4 @@ measured as (
 
 ),
 
-final as (
-
-    select
-        subject_periods.level,
-        subject_periods.subject_id,
-        subject_periods.period_type,
-        subject_periods.period,
-        case
-            when {{ assessment_applies('track_completeness_rate', 'subject_periods.level') }}
-                then coalesce(measured.numerator, 0)
-        end as numerator,
-        case
-            when {{ assessment_applies('track_completeness_rate', 'subject_periods.level') }}
-                then coalesce(measured.denominator, 0)
-        end as denominator
-    from subject_periods
-    left join measured
-        on subject_periods.level = measured.level
-        and subject_periods.subject_id = measured.subject_id
-        and subject_periods.period_type = measured.period_type
-        and subject_periods.period = measured.period
-
-)
-
-select
-    *,
-    {{ assessment_ratio('numerator', 'denominator') }} as value
-from final
+{{ assessment_indicator_final('track_completeness_rate') }}
