@@ -4,8 +4,11 @@ SHELL := /bin/bash
 
 UV := python3 -m uv
 LAKE ?= $(CURDIR)/lake
-DEMO_VEHICLES ?= 60
-DEMO_DAYS ?= 3
+DEMO_VEHICLES ?= 40
+# from the 1st of last month to yesterday (at most 35 days): one complete assessed month, its
+# bulletin's rectification items, and the current month so far
+DEMO_START ?= $(shell date -d "$$(date +%Y-%m-01) -1 month" +%F)
+DEMO_DAYS ?= $(shell s=$$(( ($$(date +%s) - $$(date -d $(DEMO_START) +%s)) / 86400 )); [ $$s -gt 35 ] && s=35; echo $$s)
 DAGSTER_PORT ?= 3000
 SUPERSET_PORT ?= 8088
 STATE := $(CURDIR)/.state
@@ -47,7 +50,8 @@ lint: .venv/.installed ## ruff check and format check
 demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0.1
 	@mkdir -p $(STATE)
 	@if [ ! -d "$(LAKE)/landing" ]; then \
-	  $(UV) run --frozen lakehouse generate --lake "$(LAKE)" --vehicles $(DEMO_VEHICLES) --days $(DEMO_DAYS); \
+	  $(UV) run --frozen lakehouse generate --lake "$(LAKE)" --vehicles $(DEMO_VEHICLES) \
+	    --start $(DEMO_START) --days $(DEMO_DAYS); \
 	fi
 	$(UV) run --frozen lakehouse run --lake "$(LAKE)"
 	$(UV) run --frozen lakehouse status --lake "$(LAKE)"

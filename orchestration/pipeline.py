@@ -54,7 +54,7 @@ def run_pipeline(
     if start and end and start > end:
         raise PipelineError(f"--start {start} is after --end {end}")
     home = ensure_dagster_home(lake)
-    from orchestration.defs.telematics import dbt, master, positions
+    from orchestration.defs.telematics import dbt, master, positions, rectification
     from orchestration.defs.telematics.partitions import landing_days
 
     valid = set(landing_days.get_partition_keys())
@@ -105,5 +105,8 @@ def run_pipeline(
         )
     else:
         progress("positions: no landing days in range")
-    execute("dbt: marts and assessment", [dbt.dbt_telematics])
+    execute(
+        "dbt: marts and assessment; rectification items",
+        [dbt.dbt_telematics, rectification.rectification_items],
+    )
     return result

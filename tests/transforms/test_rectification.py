@@ -131,3 +131,24 @@ def test_periods_parse_or_explain_why():
         parse_period("2026-02-30")
     with pytest.raises(ValueError, match="must be"):
         parse_period("2026/02")
+
+
+def test_only_months_the_lake_has_moved_past_are_issued(lake):
+    assert r.issue_completed_months(lake, RULES, dt.date(2026, 11, 6)) == {}  # only October data
+    write(lake, "gold.telematics__assessments", [
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区", "period_type": "day",
+         "period": "2026-11-01", "score": 90.0, "passed": True, "online_rate": 1.0},
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区",
+         "period_type": "month", "period": "2026-11", "score": 20.0, "passed": False,
+         "online_rate": 1.0},
+    ], ASSESS)  # fmt: skip
+    results = r.issue_completed_months(lake, RULES, dt.date(2026, 11, 6))
+    assert {m: res.created for m, res in results.items()} == {"2026-10": 3}  # November still open
+    again = r.issue_completed_months(lake, RULES, dt.date(2026, 11, 7))
+    assert again["2026-10"].created == 0
+
+
+def test_rectification_tables_exist_before_a_first_bulletin(tmp_path):
+    assert r.issue_completed_months(tmp_path, RULES, dt.date(2026, 11, 6)) == {}
+    assert r.ITEMS.exists(tmp_path) and r.EVENTS.exists(tmp_path)
+    assert r.items_with_status(tmp_path) == []

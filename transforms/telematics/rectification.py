@@ -244,3 +244,27 @@ def newly_attached_anomalies(lake: Path) -> list[dict[str, Any]]:
                             "platform_id": v["platform_id"], "attached_on": v["valid_from"],
                             "previous_platform_id": before, "item_id": item["item_id"]})  # fmt: skip
     return out
+
+
+def issue_completed_months(
+    lake: Path, rules: dict[str, Any], bulletin_date: dt.date
+) -> dict[str, IssueResult]:
+    """After an assessment run: issue the bulletin items of every month the lake has moved past
+    (it holds data of a later day), then record overdue items. Idempotent."""
+    for table, schema in ((ITEMS, ITEM_SCHEMA), (EVENTS, EVENT_SCHEMA)):
+        if not table.exists(lake):  # empty until a first bulletin, so readers see the schema
+            write_deltalake(str(table.location(lake)), schema.empty_table())
+    assessments = registry.table("gold.telematics__assessments")
+    if not assessments.exists(lake):
+        return {}
+    days = DeltaTable(str(assessments.location(lake))).to_pyarrow_table(
+        columns=["period_type", "period"], filters=[("period_type", "=", "day")]
+    )
+    labels = days.column("period").to_pylist()
+    if not labels:
+        return {}
+    last_day = max(labels)
+    months = sorted({label[:7] for label in labels if label[:7] < last_day[:7]})
+    results = {month: issue(lake, month, bulletin_date, rules) for month in months}
+    mark_overdue(lake, bulletin_date)
+    return results

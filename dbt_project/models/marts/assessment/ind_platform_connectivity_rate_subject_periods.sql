@@ -37,11 +37,11 @@ clipped as (
         subject_periods.period,
         intervals.state,
         intervals.reason,
-        cast(
-            unix_timestamp(least(coalesce(intervals.end_at, subject_periods.period_end_at), subject_periods.period_end_at))
-            - unix_timestamp(greatest(coalesce(intervals.start_at, subject_periods.period_start_at), subject_periods.period_start_at))
-            as double
-        ) / 60 as minutes
+        -- whole seconds (timestamps are second-resolution): sums stay exact, so a period whose
+        -- only downtime is excused gets exactly 1, not 1 + ε
+        unix_timestamp(least(coalesce(intervals.end_at, subject_periods.period_end_at), subject_periods.period_end_at))
+        - unix_timestamp(greatest(coalesce(intervals.start_at, subject_periods.period_start_at), subject_periods.period_start_at))
+            as seconds
     from subject_periods
     inner join intervals
         on subject_periods.subject_id = intervals.platform_id
@@ -58,13 +58,13 @@ measured as (
         subject_id,
         period_type,
         period,
-        sum(case when state = 'up' then minutes else 0 end) as connected_minutes,
+        sum(case when state = 'up' then seconds else 0 end) as connected_seconds,
         sum(
             case
-                when state = 'down' and reason in ('{{ excused | join("', '") }}') then minutes
+                when state = 'down' and reason in ('{{ excused | join("', '") }}') then seconds
                 else 0
             end
-        ) as excused_minutes
+        ) as excused_seconds
     from clipped
     group by level, subject_id, period_type, period
 
@@ -79,14 +79,15 @@ final as (
         subject_periods.period,
         case
             when {{ assessment_applies('platform_connectivity_rate', 'subject_periods.level') }}
-                then coalesce(measured.connected_minutes, 0)
+                then cast(coalesce(measured.connected_seconds, 0) as double) / 60
         end as numerator,
         case
             when {{ assessment_applies('platform_connectivity_rate', 'subject_periods.level') }}
                 then cast(
                     unix_timestamp(subject_periods.period_end_at)
-                    - unix_timestamp(subject_periods.period_start_at) as double
-                ) / 60 - coalesce(measured.excused_minutes, 0)
+                    - unix_timestamp(subject_periods.period_start_at)
+                    - coalesce(measured.excused_seconds, 0) as double
+                ) / 60
         end as denominator
     from subject_periods
     left join measured

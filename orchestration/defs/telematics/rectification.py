@@ -1,0 +1,30 @@
+"""整改清单: rectification items after each assessment run."""
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.environment import LakehouseResource
+from transforms.telematics.rectification import issue_completed_months
+
+
+@dg.asset(
+    key=["ops", "telematics__rectification_items"],
+    deps=[["gold", "telematics__assessments"]],
+    group_name="telematics",
+    kinds={"delta", "python"},
+)
+def rectification_items(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+    """整改清单 after each assessment run: an item for every subject that failed a completed month
+    and every vehicle with a violation in it (never deleted; re-running adds nothing), due 10 working
+    days after the bulletin; open items past due are recorded overdue. Reports and close-outs are
+    recorded with `lakehouse rectify report|close`."""
+    results = issue_completed_months(lakehouse.root, lakehouse.rules(), dt.date.today())
+    for month, result in results.items():
+        context.log.info(f"{month}: {result.created} new item(s), {result.already} already issued")
+    return dg.MaterializeResult(
+        metadata={
+            "months": ", ".join(results) or "none",
+            "new_items": sum(r.created for r in results.values()),
+        }
+    )
