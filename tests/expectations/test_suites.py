@@ -5,28 +5,12 @@ import datetime as dt
 from pyspark.sql import functions as F
 
 from expectations.suites import positions_suite, validate_dataframe
+from transforms.feeds import POSITION_BRONZE_FIELDS
 from transforms.rules import load_rules
 from transforms.telematics.positions import tag_rules, typed_positions
 
 RULES = load_rules()
-FIELDS = [
-    "platform_id",
-    "plate",
-    "plate_color",
-    "gnss_time",
-    "lon",
-    "lat",
-    "speed",
-    "recorder_speed",
-    "mileage_km",
-    "direction",
-    "altitude",
-    "state",
-    "alarm",
-    "received_at",
-    "terminal_phone",
-    "source",
-]
+FIELDS = list(POSITION_BRONZE_FIELDS)
 
 
 def batch(spark, n_good, bad):

@@ -435,7 +435,7 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
 def superset(gold_lake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
     """ONE throw-away Superset (bootstrap + gunicorn on a free port) for every dashboard test."""
     if not SUPERSET_VENV.is_dir():
-        pytest.skip("no .venv-superset (see infra/superset/README.md)")
+        pytest.fail("no .venv-superset: run `make install` (see infra/superset/README.md)")
     with running_superset(gold_lake.path, tmp_path_factory.mktemp("superset_home")) as server:
         yield server
 

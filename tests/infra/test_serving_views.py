@@ -20,7 +20,7 @@ def serving():
     try:
         module.find_delta_extension()
     except FileNotFoundError as exc:
-        pytest.skip(str(exc))
+        pytest.fail(f"the DuckDB delta extension is part of the install: {exc}")
     return module
 
 

@@ -5,28 +5,12 @@ import datetime as dt
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from transforms.feeds import POSITION_BRONZE_FIELDS
 from transforms.rules import load_rules
 from transforms.telematics.positions import qualified, tag_rules, typed_positions
 
 RULES = load_rules()
-FIELDS = [
-    "platform_id",
-    "plate",
-    "plate_color",
-    "gnss_time",
-    "lon",
-    "lat",
-    "speed",
-    "recorder_speed",
-    "mileage_km",
-    "direction",
-    "altitude",
-    "state",
-    "alarm",
-    "received_at",
-    "terminal_phone",
-    "source",
-]
+FIELDS = list(POSITION_BRONZE_FIELDS)
 GOOD = {
     "platform_id": "35090001",
     "plate": "闽J12345",

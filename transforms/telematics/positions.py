@@ -12,6 +12,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from expectations.rules import Rule, position_rules
+from transforms.feeds import POSITION_BRONZE_FIELDS
 
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]
@@ -51,24 +52,7 @@ QUARANTINE_COLUMNS = [
     *LINEAGE,
     "_quarantined_at",
 ]
-RAW_FIELDS = [
-    "platform_id",
-    "plate",
-    "plate_color",
-    "gnss_time",
-    "lon",
-    "lat",
-    "speed",
-    "recorder_speed",
-    "mileage_km",
-    "direction",
-    "altitude",
-    "state",
-    "alarm",
-    "received_at",
-    "terminal_phone",
-    "source",
-]
+RAW_FIELDS = list(POSITION_BRONZE_FIELDS)  # the record as received, for quarantine
 
 
 def _number(name: str, kind: str) -> Column:
