@@ -11,11 +11,14 @@ DEMO_START ?= $(shell date -d "$$(date +%Y-%m-01) -1 month" +%F)
 DEMO_DAYS ?= $(shell s=$$(( ($$(date +%s) - $$(date -d $(DEMO_START) +%s)) / 86400 )); [ $$s -gt 35 ] && s=35; echo $$s)
 DAGSTER_PORT ?= 3000
 SUPERSET_PORT ?= 8088
+BENCH_SIZES ?= 1M,10M,30M
+BENCH_WORK ?= $(CURDIR)/.bench
+BENCH_ARGS ?=
 STATE := $(CURDIR)/.state
 export LAKEHOUSE_LAKE := $(LAKE)
 export SUPERSET_PORT
 
-.PHONY: help install system-packages test lint demo stop clean
+.PHONY: help install system-packages test lint bench demo stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -43,6 +46,9 @@ install: system-packages .venv/.installed .venv-superset/.installed ## both envi
 test: install ## install everything, lint, and run every test (unit, dbt, end-to-end, notebook, browser)
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	$(UV) run --frozen pytest -q
+
+bench: .venv/.installed ## benchmark: stages at BENCH_SIZES points, ratios to JVM Spark / DuckDB / raw scan
+	$(UV) run --frozen lakehouse bench --sizes $(BENCH_SIZES) --work $(BENCH_WORK) $(BENCH_ARGS)
 
 lint: .venv/.installed ## ruff check and format check
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .

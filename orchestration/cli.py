@@ -11,6 +11,7 @@ import click
 
 from transforms.lake.session import LAKE_ENV, lake_root
 
+BENCH_BASELINES = ("jvm_spark", "duckdb", "raw_scan")  # tests/bench/harness.py BASELINES
 LAKE_OPTION = click.option(
     "--lake",
     type=click.Path(file_okay=False, path_type=Path),
@@ -140,6 +141,79 @@ def run(lake, start, end, rules_file) -> None:
         f"pipeline finished in {total:.1f} s: {len(result.runs)} run(s), "
         f"{len(result.days)} landing day(s). See `lakehouse status --lake {root}`."
     )
+
+
+@main.command()
+@click.option(
+    "--sizes",
+    default="1M,10M,30M",
+    show_default=True,
+    help="Comma-separated sizes in position points (k, M suffixes).",
+)
+@click.option(
+    "--work",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".bench"),
+    show_default=True,
+    help="Working directory: generated data is cached here and reused by the next run.",
+)
+@click.option(
+    "--baselines",
+    default=",".join(BENCH_BASELINES),
+    show_default=True,
+    help="Baseline engines to compare against (comma-separated), or 'none'.",
+)
+@click.option(
+    "--baseline-max",
+    default="10M",
+    show_default=True,
+    help="Run the baselines only up to this size ('all': every size; JVM Spark is slow).",
+)
+@click.option("--keep", is_flag=True, help="Keep each size's lake after the run (for inspection).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr)."
+)
+def bench(sizes, work, baselines, baseline_max, keep, as_json) -> None:
+    """Benchmark the telematics pipeline at several sizes against JVM Spark and DuckDB.
+
+    For each size: generate a month of landing data (cached), run land → publish → facts →
+    indicators, then time the same facts + monthly-indicator work on the baselines in the same
+    run. Prints rows/s, MB/s, wall time and peak RSS per stage, the ratios baseline ÷ ours
+    (above 1: we are faster) and how time grows with size. Example:
+    `lakehouse bench --sizes 1M,10M --json`.
+    """
+    harness = _bench_harness()
+    try:
+        parsed = harness.parse_sizes(sizes)
+        limit = None if baseline_max.strip().lower() == "all" else harness.parse_size(baseline_max)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    engines = tuple(b.strip() for b in baselines.split(",") if b.strip() and b.strip() != "none")
+    unknown = [b for b in engines if b not in harness.BASELINES]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown baseline(s) {', '.join(unknown)}; choose from {', '.join(harness.BASELINES)}"
+        )
+
+    def say(message: str) -> None:
+        click.echo(message, err=as_json)
+
+    result = harness.run_bench(parsed, work, engines, limit, keep, say)
+    click.echo(harness.to_json(result) if as_json else "\n" + harness.render(result))
+
+
+def _bench_harness():
+    """The benchmark lives with the tests (tests/bench/) and needs the source tree."""
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "tests" / "bench" / "harness.py").is_file():
+        raise click.ClickException(
+            f"the benchmark needs the source tree (tests/bench/ under {root}); run it from a clone"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from tests.bench import harness
+
+    return harness
 
 
 @main.command()

@@ -102,3 +102,49 @@ def test_frames_land_decoded_into_positions_and_bad_frames_are_kept(tmp_path):
         "bad_escape",
         "bad_length",
     }
+
+
+def test_a_pool_of_parsers_lands_the_same_rows_as_one_process(tmp_path, monkeypatch):
+    """Large landings are parsed by spawned worker processes; the bronze rows, quarantine rows and
+    file records must be exactly those of a landing in this process."""
+    import transforms.jobs.landing as landing
+
+    rows = []
+    for i in range(40):
+        rows.append(json.dumps({"plate": f"闽J{i:05d}", "plate_color": 2, "speed": i / 3}))
+    lakes = {}
+    for workers in (1, 2):
+        lake = tmp_path / f"lake{workers}"
+        for day in ("2026-11-01", "2026-11-02"):
+            folder = lake / "landing/telematics/positions" / day
+            folder.mkdir(parents=True)
+            for name in ("a", "b", "c"):
+                (folder / f"{name}.jsonl").write_text(
+                    "\n".join([*rows, "{broken", f'"{day}{name}"']) + "\n", encoding="utf-8"
+                )
+        monkeypatch.setattr(landing, "PARALLEL_MIN_BYTES", 0)
+        result = land_feed(lake, POSITIONS, workers=workers)
+        assert (result.landed_files, result.skipped_files, result.records) == (6, 0, 240)
+        assert result.malformed == 12
+        lakes[workers] = lake
+
+    def content(lake: Path, table: str, drop: tuple[str, ...]) -> list[dict]:
+        rows = DeltaTable(str(lake / table)).to_pyarrow_table().to_pylist()
+        for r in rows:
+            for column in drop:
+                r.pop(column, None)
+        return sorted(rows, key=lambda r: (r["_source_file"], r["_line"]))
+
+    for table in ("bronze/telematics__positions", "quarantine/telematics__positions"):
+        one = content(lakes[1], table, ("_landed_at", "_quarantined_at"))
+        two = content(lakes[2], table, ("_landed_at", "_quarantined_at"))
+        assert one == two and len(one) == (240 if table.startswith("bronze") else 12)
+    files = {
+        w: sorted(
+            (r["file_path"], r["file_sm3"], r["records"], r["malformed"])
+            for r in DeltaTable(str(lakes[w] / "ops/landing__files")).to_pyarrow_table().to_pylist()
+        )
+        for w in (1, 2)
+    }
+    assert files[1] == files[2]
+    assert content(lakes[2], "bronze/telematics__positions", ())[0]["speed"] == "0.0"

@@ -12,7 +12,12 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable
+import math
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -110,23 +115,65 @@ class FileRejected(Exception):
 
 @dataclass
 class ParsedFile:
-    records: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
+    """The records of one file, column by column (one list per feed field, plus line numbers):
+    landing builds Arrow columns from them without a per-record dictionary."""
+
+    fields: tuple[str, ...]
+    line_numbers: list[int] = field(default_factory=list)
+    columns: dict[str, list[str | None]] = field(default_factory=dict)
     # line, raw text, error, rule name (malformed_record, or malformed_frame for raw frames)
     malformed: list[tuple[int, str, str, str]] = field(default_factory=list)
     lines: int = 0
 
+    def __post_init__(self) -> None:
+        if not self.columns:
+            self.columns = {f: [] for f in self.fields}
+
+    @property
+    def n_records(self) -> int:
+        return len(self.line_numbers)
+
+    @property
+    def records(self) -> list[tuple[int, dict[str, str | None]]]:
+        """(line, {field: text}) per record — a convenience view for tests and debugging."""
+        names = list(self.columns)
+        rows = zip(*(self.columns[n] for n in names), strict=True)
+        return [
+            (n, dict(zip(names, r, strict=True)))
+            for n, r in zip(self.line_numbers, rows, strict=False)
+        ]
+
+    def add(self, number: int, record: dict[str, str | None]) -> None:
+        self.line_numbers.append(number)
+        for name, values in self.columns.items():
+            values.append(record.get(name))
+
+
+_float_repr = float.__repr__
+
 
 def _as_text(value: object) -> str | None:
+    """A JSON value as the text bronze keeps: strings as they are, numbers as JSON writes them
+    (``json.dumps`` gives the same text as ``str``/``repr`` for ints and finite floats, at a
+    fraction of the cost), anything else as compact JSON."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
     if value is None:
         return None
-    if isinstance(value, str):
-        return value
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+        return _float_repr(value)  # type: ignore[arg-type]
     return json.dumps(value, ensure_ascii=False)
 
 
 def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
     """One JSON object per line; blank lines are ignored; anything else is a malformed line."""
-    out = ParsedFile()
+    out = ParsedFile(feed.fields)
+    targets = [(name, out.columns[name]) for name in feed.fields]
+    numbers = out.line_numbers
+    loads = json.loads
     for number, raw in enumerate(data.split(b"\n"), start=1):
         if not raw.strip():
             continue
@@ -139,16 +186,19 @@ def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
             )
             continue
         try:
-            obj = json.loads(text)
+            obj = loads(text)
         except json.JSONDecodeError as exc:
             out.malformed.append(
                 (number, text, f"not JSON: {exc.msg} at column {exc.colno}", MALFORMED)
             )
             continue
-        if not isinstance(obj, dict):
+        if type(obj) is not dict:
             out.malformed.append((number, text, "not a JSON object", MALFORMED))
             continue
-        out.records.append((number, {f: _as_text(obj.get(f)) for f in feed.fields}))
+        numbers.append(number)
+        get = obj.get
+        for name, values in targets:
+            values.append(_as_text(get(name)))
     return out
 
 
@@ -165,7 +215,9 @@ def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
     if missing:
         raise FileRejected(f"CSV header lacks required columns: {', '.join(missing)}")
     index = {name: i for i, name in enumerate(header) if name in feed.fields}
-    out = ParsedFile()
+    out = ParsedFile(feed.fields)
+    numbers = out.line_numbers
+    targets = [(out.columns[f], index.get(f)) for f in feed.fields]
     for number, line in enumerate(lines[1:], start=2):
         line = line.rstrip("\r")
         if not line.strip():
@@ -186,15 +238,9 @@ def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
                 )
             )
             continue
-        out.records.append(
-            (
-                number,
-                {
-                    f: (row[i] if i is not None and row[i] != "" else None)
-                    for f, i in ((f, index.get(f)) for f in feed.fields)
-                },
-            )
-        )
+        numbers.append(number)
+        for values, i in targets:
+            values.append(row[i] if i is not None and row[i] != "" else None)
     return out
 
 
@@ -202,7 +248,7 @@ def parse_frames(data: bytes, feed: Feed) -> ParsedFile:
     """Raw JT/T 809 / 808 frames, one per line (``received_at<TAB>hex`` or ``hex``), decoded."""
     from transforms.telematics.frames import FrameError, decode_line
 
-    out = ParsedFile()
+    out = ParsedFile(feed.fields)
     for number, raw in enumerate(data.split(b"\n"), start=1):
         text = raw.decode("ascii", "replace").strip()
         if not text:
@@ -220,7 +266,7 @@ def parse_frames(data: bytes, feed: Feed) -> ParsedFile:
             record[name] = _as_text(getattr(frame, name))
         record["received_at"] = received_at
         record["source"] = frame.protocol
-        out.records.append((number, record))
+        out.add(number, record)
     return out
 
 
@@ -240,8 +286,7 @@ def parse_file(path: Path, feed: Feed) -> ParsedFile:
         return parse_frames(data, feed)
     parsed = parse_csv(data, feed) if suffix == ".csv" else parse_jsonl(data, feed)
     if "source" in feed.fields:  # a file cannot claim to be a decoded frame
-        for _, record in parsed.records:
-            record["source"] = "file"
+        parsed.columns["source"] = ["file"] * parsed.n_records
     return parsed
 
 
@@ -312,10 +357,10 @@ def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str]
 def _bronze_rows(
     feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime, parsed: ParsedFile
 ) -> pa.Table:
-    n = len(parsed.records)
-    columns = {f: [rec.get(f) for _, rec in parsed.records] for f in feed.fields}
+    n = parsed.n_records
+    columns: dict[str, list] = {f: parsed.columns[f] for f in feed.fields}
     columns["_source_file"] = [rel] * n
-    columns["_line"] = [line for line, _ in parsed.records]
+    columns["_line"] = parsed.line_numbers
     columns["_file_sm3"] = [digest] * n
     columns["_landed_at"] = [landed_at] * n
     columns["_folder_date"] = [day] * n
@@ -347,14 +392,115 @@ def _delete_partial(lake: Path, table_name: str, digests: list[str]) -> None:
         DeltaTable(str(t.location(lake))).delete(f"_file_sm3 IN ({quoted})")
 
 
+# files larger than this in total are parsed by a pool of processes (JSON and CSV parsing is
+# Python work; one process per core lands a province's day in a fraction of the time)
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+WORKERS_ENV = "LAKEHOUSE_LANDING_WORKERS"
+
+
+@dataclass
+class PreparedFile:
+    """One landing file digested and parsed into its bronze and quarantine rows (in a worker)."""
+
+    day: dt.date
+    rel: str
+    digest: str
+    size: int
+    skipped: bool = False
+    error: str | None = None
+    bronze: pa.Table | None = None
+    malformed_rows: pa.Table | None = None
+    lines: int = 0
+    records: int = 0
+    malformed: int = 0
+
+
+def prepare_file(
+    lake: Path,
+    feed: Feed,
+    day: dt.date,
+    path: Path,
+    landed_at: dt.datetime,
+    known: frozenset[str] | set[str],
+) -> PreparedFile:
+    """SM3 digest, parse and Arrow rows of one file (a top-level function: pool workers run it)."""
+    rel = str(path.relative_to(lake))
+    digest = sm3_file(path)
+    prepared = PreparedFile(day=day, rel=rel, digest=digest, size=path.stat().st_size)
+    if digest in known:
+        prepared.skipped = True
+        return prepared
+    try:
+        parsed = parse_file(path, feed)
+    except FileRejected as exc:
+        prepared.error = str(exc)
+        return prepared
+    prepared.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed)
+    prepared.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed)
+    prepared.lines = parsed.lines
+    prepared.records = parsed.n_records
+    prepared.malformed = len(parsed.malformed)
+    return prepared
+
+
+def landing_workers() -> int:
+    """Parser processes for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one per core (≤ 8).
+
+    Callers pass it to :func:`land_feed` explicitly: worker processes are *spawned*, and spawning
+    re-imports the caller's ``__main__`` script, which is only safe behind an
+    ``if __name__ == "__main__":`` guard (the CLI, Dagster and pytest have one)."""
+    configured = os.environ.get(WORKERS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _prepared_files(
+    lake: Path,
+    feed: Feed,
+    files: list[tuple[dt.date, Path]],
+    landed_at: dt.datetime,
+    known: set[str],
+    workers: int,
+) -> Iterator[PreparedFile]:
+    """Every file prepared, in order: in this process for a small landing, else in a pool of
+    spawned processes (never forked: the embedded engine runs threads in this process) with a
+    bounded number of files in flight, so memory stays flat however large the landing is."""
+    total = sum(path.stat().st_size for _, path in files)
+    if workers == 1 or len(files) < 2 or total < PARALLEL_MIN_BYTES:
+        for day, path in files:
+            yield prepare_file(lake, feed, day, path, landed_at, known)
+        return
+    frozen = frozenset(known)
+    in_flight: deque[Future[PreparedFile]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        pending = iter(files)
+        for day, path in pending:
+            in_flight.append(pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen))
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            yield in_flight.popleft().result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                day, path = nxt
+                in_flight.append(
+                    pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen)
+                )
+
+
 def land_feed(
     lake: Path,
     feed: Feed,
     dates: Iterable[dt.date] | None = None,
     progress: Callable[[str], None] | None = None,
     batch_rows: int = 2_000_000,
+    workers: int = 1,
 ) -> LandingResult:
-    """Land every not-yet-landed file of ``feed`` (optionally only the given date folders)."""
+    """Land every not-yet-landed file of ``feed`` (optionally only the given date folders).
+
+    ``workers`` > 1 parses large landings in that many spawned processes (see
+    :func:`landing_workers`); files are still recorded in order, so the result is the same."""
     say = progress or (lambda _msg: None)
     result = LandingResult(feed=feed.key)
     known = _known_digests(lake)
@@ -384,54 +530,52 @@ def land_feed(
 
     files = candidate_files(lake, feed, dates)
     rows_in_batch = 0
-    for day, path in files:
-        rel = str(path.relative_to(lake))
-        digest = sm3_file(path)
-        if digest in known:
+    for prepared in _prepared_files(lake, feed, files, landed_at, known, workers):
+        rel, digest = prepared.rel, prepared.digest
+        if prepared.skipped or digest in known:  # landed before, or a copy earlier in this pass
             result.skipped_files += 1
             continue
         known.add(digest)
-        try:
-            parsed = parse_file(path, feed)
-        except FileRejected as exc:
+        if prepared.error is not None:
             result.rejected_files += 1
-            result.errors.append(f"{rel}: {exc}")
+            result.errors.append(f"{rel}: {prepared.error}")
             rejected.append(
                 {
                     "file_path": rel,
                     "domain": feed.domain,
                     "feed": feed.name,
                     "file_sm3": digest,
-                    "error": str(exc),
+                    "error": prepared.error,
                     "rejected_at": landed_at,
                 }
             )
-            say(f"  rejected {rel}: {exc}")
+            say(f"  rejected {rel}: {prepared.error}")
             continue
-        pending_bronze.append(_bronze_rows(feed, rel, digest, day, landed_at, parsed))
-        pending_malformed.append(_malformed_rows(feed, rel, digest, landed_at, parsed))
+        assert prepared.bronze is not None and prepared.malformed_rows is not None
+        pending_bronze.append(prepared.bronze)
+        pending_malformed.append(prepared.malformed_rows)
         pending_files.append(
             {
                 "file_path": rel,
                 "domain": feed.domain,
                 "feed": feed.name,
-                "folder_date": day,
+                "folder_date": prepared.day,
                 "file_sm3": digest,
-                "size_bytes": path.stat().st_size,
-                "lines": parsed.lines,
-                "records": len(parsed.records),
-                "malformed": len(parsed.malformed),
+                "size_bytes": prepared.size,
+                "lines": prepared.lines,
+                "records": prepared.records,
+                "malformed": prepared.malformed,
                 "status": "landed",
                 "landed_at": landed_at,
                 "published_at": None,
             }
         )
         result.landed_files += 1
-        result.records += len(parsed.records)
-        result.malformed += len(parsed.malformed)
-        if parsed.malformed:
-            say(f"  {rel}: {len(parsed.malformed)} malformed line(s) quarantined")
-        rows_in_batch += len(parsed.records)
+        result.records += prepared.records
+        result.malformed += prepared.malformed
+        if prepared.malformed:
+            say(f"  {rel}: {prepared.malformed} malformed line(s) quarantined")
+        rows_in_batch += prepared.records
         if rows_in_batch >= batch_rows:
             flush()
             rows_in_batch = 0

@@ -9,6 +9,7 @@ quarantine rows of a file are replaced, never appended twice.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from expectations.suites import ValidationReport, positions_suite, validate_dataframe
@@ -112,7 +113,11 @@ def publish_positions(
         bronze = attach_terminals(
             bronze, spark.read.format("delta").load(str(vehicles.location(lake)))
         )
-    tagged = tag_rules(typed_positions(bronze, rules), rules).cache()
+    # the typed, tagged batch is computed once and staged as Parquet: validation, the counts and
+    # both writes read the staged rows instead of re-typing bronze strings for every action
+    staging = staging_location(lake)
+    tag_rules(typed_positions(bronze, rules), rules).write.mode("overwrite").parquet(str(staging))
+    tagged = spark.read.parquet(str(staging))
     report = validate_dataframe(tagged, positions_suite(rules))
     result.report = report
     result.records = report.rows
@@ -125,14 +130,13 @@ def publish_positions(
     now = now_beijing()
     bad = unqualified(tagged, now)
     good = qualified(tagged)
-    counts = {
+    result.failed_by_rule = {
         r["rule"]: r["n"]
         for r in bad.select(F.explode("failed_rules").alias("rule"))
         .groupBy("rule")
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
     }
-    result.failed_by_rule = counts
 
     # quarantine: replace this batch's rule-failure rows (malformed lines, written at landing with
     # their parse error, stay)
@@ -143,13 +147,54 @@ def publish_positions(
             f"_file_sm3 IN ({quoted}) AND error IS NULL"
         )
     bad.write.format("delta").mode("append").save(str(QUARANTINE.location(lake)))
+    result.quarantined = int(
+        tagged.agg(F.sum(F.when(F.size("failed_rules") > 0, 1).otherwise(0))).first()[0] or 0
+    )
+    _publish_silver(spark, lake, good)
+    for table in (QUARANTINE, SILVER):
+        register_table(spark, table.name, table.location(lake))
+    mark_published(lake, digests, now)
+    shutil.rmtree(staging, ignore_errors=True)
+    result.qualified = result.records - result.quarantined
+    say(
+        f"positions: {result.records:,} records from {result.files} file(s) → "
+        f"{result.qualified:,} qualified, {result.quarantined:,} quarantined"
+    )
+    return result
 
-    # silver: merge on the record key; the copy received last wins (by path: independent of
-    # what the session's catalog has registered under the name)
+
+def staging_location(lake: Path) -> Path:
+    """Where a position batch is staged between typing and publishing (overwritten by each batch)."""
+    return lake / "_staging" / "telematics__positions_batch"
+
+
+def silver_days(lake: Path) -> set[dt.date]:
+    """The gnss days silver positions already holds (from the Delta log, no data read)."""
+    if not SILVER.exists(lake):
+        return set()
+    parts = DeltaTable(str(SILVER.location(lake))).partitions()
+    return {dt.date.fromisoformat(p["day"]) for p in parts if p.get("day")}
+
+
+def _publish_silver(spark: SparkSession, lake: Path, good: DataFrame) -> None:
+    """Qualified batch rows into silver, on (plate, plate_color, gnss_time), the copy received
+    last winning. Days silver does not hold yet cannot match anything: they are appended (the
+    batch is already one row per key); only rows of days already present go through MERGE, whose
+    cost grows with the rows it matches (a 补传 batch is small)."""
     silver_path = SILVER.location(lake)
     if not SILVER.exists(lake):
         good.limit(0).write.format("delta").partitionBy("day").save(str(silver_path))
-    good.createOrReplaceTempView("_positions_batch")
+    present = sorted(silver_days(lake))
+    if present:
+        old_days = F.col("day").isin(present)
+        fresh, late = good.where(~old_days), good.where(old_days)
+    else:
+        fresh, late = good, None
+    fresh.write.format("delta").mode("append").partitionBy("day").save(str(silver_path))
+    if late is None or late.isEmpty():
+        return
+    late.createOrReplaceTempView("_positions_batch")
+    # by path: independent of what the session's catalog has registered under the name
     spark.sql(
         f"""
         MERGE INTO delta.`{silver_path}` AS t
@@ -160,19 +205,6 @@ def publish_positions(
         WHEN NOT MATCHED THEN INSERT *
         """
     )
-    result.quarantined = int(
-        tagged.agg(F.sum(F.when(F.size("failed_rules") > 0, 1).otherwise(0))).first()[0] or 0
-    )
-    tagged.unpersist()
-    for table in (QUARANTINE, SILVER):
-        register_table(spark, table.name, table.location(lake))
-    mark_published(lake, digests, now)
-    result.qualified = result.records - result.quarantined
-    say(
-        f"positions: {result.records:,} records from {result.files} file(s) → "
-        f"{result.qualified:,} qualified, {result.quarantined:,} quarantined"
-    )
-    return result
 
 
 def _ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:

@@ -8,7 +8,7 @@ from orchestration.defs.telematics.partitions import landing_days
 from orchestration.environment import LakehouseResource
 from transforms.feeds import POSITION_FEEDS
 from transforms.jobs.facts import publish_facts
-from transforms.jobs.landing import land_feed
+from transforms.jobs.landing import land_feed, landing_workers
 from transforms.jobs.positions import landed_days, publish_positions
 
 GX_CHECK = "gx_telematics__positions"
@@ -37,7 +37,13 @@ def bronze_positions(
     ops.landing__rejected_files with the error.
     """
     results = [
-        land_feed(lakehouse.root, feed, partition_dates(context), context.log.info)
+        land_feed(
+            lakehouse.root,
+            feed,
+            partition_dates(context),
+            context.log.info,
+            workers=landing_workers(),
+        )
         for feed in POSITION_FEEDS
     ]
     errors = [e for r in results for e in r.errors]
