@@ -308,12 +308,12 @@ def run_ours(result: SizeResult, lake: Path, say: Say) -> list[tuple]:
         published = publish_positions(spark, lake, rules)
         if not published.published:
             raise RuntimeError("the generated batch failed validation; see the GX summary")
-    t0 = time.perf_counter()
     with stage(result, "facts", say):
         publish_facts(spark, lake, rules)
-    t1 = time.perf_counter()
+    # the compared work: the facts stage plus the portable monthly-indicator query
+    t0 = time.perf_counter()
     indicators = _monthly_indicators_ours(spark, lake)
-    result.work_seconds = (t1 - t0) + (time.perf_counter() - t1)
+    result.work_seconds = result.stages["facts"].seconds + time.perf_counter() - t0
     with stage(result, "indicators", say):
         _dbt(lake, rules)
     return indicators

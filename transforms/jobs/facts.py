@@ -8,6 +8,7 @@ the days are deleted, then the new rows appended — re-running gives the same t
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,9 +26,11 @@ from transforms.telematics.facts import (
     EVENT_SCHEMA,
     FACT_SCHEMA,
     RECORD_COUNT_SCHEMA,
-    build_facts,
+    ROUTE_COLUMNS,
+    facts_from_points,
     quarantine_day,
     record_counts,
+    vehicle_points,
 )
 
 FACTS_TABLE = "silver.telematics__vehicle_day_facts"
@@ -205,13 +208,28 @@ def publish_facts(
     routes = _read(spark, lake, ROUTES_TABLE, ROUTES_SCHEMA)
     regions = _read(spark, lake, REGIONS_TABLE, REGIONS_SCHEMA)
 
-    facts, events = build_facts(positions, vehicles, routes, regions, rules)
-    counts = record_counts(positions, quarantine)
-    result.vehicle_day_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
+    # the points (positions joined to the vehicle version of their day) feed every output: they
+    # are computed once and staged as Parquet; the events are written first and the facts take
+    # their flags from the stored events rather than computing every event kind again
+    staging = lake / "_staging" / "telematics__vehicle_points"
+    vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules).write.mode(
+        "overwrite"
+    ).parquet(str(staging))
+    points = spark.read.parquet(str(staging))
+    _, events = facts_from_points(points, routes, regions, rules)
     result.violation_events = _replace_days(spark, lake, EVENTS_TABLE, events, EVENT_SCHEMA, days)
+    written = (
+        spark.read.format("delta")
+        .load(str(table_location(lake, EVENTS_TABLE)))
+        .where(F.col(PARTITION).isin(days))
+    )
+    facts, _ = facts_from_points(points, routes, regions, rules, events=written)
+    result.vehicle_day_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
+    counts = record_counts(positions, quarantine)
     result.record_counts = _replace_days(
         spark, lake, RECORD_COUNTS_TABLE, counts, RECORD_COUNT_SCHEMA, days
     )
+    shutil.rmtree(staging, ignore_errors=True)
     say(
         f"facts: {len(days)} day(s) → {result.vehicle_day_facts:,} vehicle-days, "
         f"{result.violation_events:,} violation events, {result.record_counts:,} record-count rows"

@@ -775,6 +775,22 @@ def build_facts(
     vehicle history (SCD2); routes: route_id, length_km, polyline; regions: region_id, polygon.
     """
     points = vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
+    return facts_from_points(points, routes, regions, rules)
+
+
+def facts_from_points(
+    points: DataFrame,
+    routes: DataFrame,
+    regions: DataFrame,
+    rules: dict[str, Any],
+    events: DataFrame | None = None,
+) -> tuple[DataFrame, DataFrame]:
+    """:func:`build_facts` from :func:`vehicle_points` rows.
+
+    A job may materialise the points once and pass the events it has already written as
+    ``events`` (their flags feed the facts): every output then reads stored rows instead of
+    planning the whole computation again.
+    """
     segs = segments(points, rules)
     sessions = driving_sessions(points, rules)
     all_events = (
@@ -804,12 +820,16 @@ def build_facts(
     def has(kind: str) -> Column:
         return F.count(F.when(F.col("kind") == kind, F.lit(1)))
 
-    flags = all_events.groupBy(*KEY).agg(
-        has(OVERSPEED).alias("overspeed_events"),
-        (has(BUS_NIGHT_RUNNING) > 0).alias("bus_night_running"),
-        (has(OFF_ROUTE) > 0).alias("off_route"),
-        (has(OUT_OF_REGION) > 0).alias("out_of_region"),
-        (has(DAILY_DRIVING_OVER) > 0).alias("daily_driving_over"),
+    flags = (
+        (all_events if events is None else events)
+        .groupBy(*KEY)
+        .agg(
+            has(OVERSPEED).alias("overspeed_events"),
+            (has(BUS_NIGHT_RUNNING) > 0).alias("bus_night_running"),
+            (has(OFF_ROUTE) > 0).alias("off_route"),
+            (has(OUT_OF_REGION) > 0).alias("out_of_region"),
+            (has(DAILY_DRIVING_OVER) > 0).alias("daily_driving_over"),
+        )
     )
     min_jumps = int(rules["drift"]["min_jumps"])
     joined = (
