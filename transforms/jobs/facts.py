@@ -27,9 +27,11 @@ from transforms.telematics.facts import (
     FACT_SCHEMA,
     RECORD_COUNT_SCHEMA,
     ROUTE_COLUMNS,
+    driving_sessions,
     facts_from_points,
     quarantine_day,
     record_counts,
+    segments,
     vehicle_points,
 )
 
@@ -211,19 +213,28 @@ def publish_facts(
     # the points (positions joined to the vehicle version of their day) feed every output: they
     # are computed once and staged as Parquet; the events are written first and the facts take
     # their flags from the stored events rather than computing every event kind again
-    staging = lake / "_staging" / "telematics__vehicle_points"
-    vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules).write.mode(
-        "overwrite"
-    ).parquet(str(staging))
-    points = spark.read.parquet(str(staging))
-    _, events = facts_from_points(points, routes, regions, rules)
+    # (segments and driving sessions too: both feed events and facts)
+    staging = lake / "_staging" / "telematics__facts"
+
+    def staged(name: str, frame: DataFrame) -> DataFrame:
+        frame.write.mode("overwrite").parquet(str(staging / name))
+        return spark.read.parquet(str(staging / name))
+
+    points = staged(
+        "points", vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
+    )
+    segs = staged("segments", segments(points, rules))
+    sessions = staged("sessions", driving_sessions(points, rules))
+    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
     result.violation_events = _replace_days(spark, lake, EVENTS_TABLE, events, EVENT_SCHEMA, days)
     written = (
         spark.read.format("delta")
         .load(str(table_location(lake, EVENTS_TABLE)))
         .where(F.col(PARTITION).isin(days))
     )
-    facts, _ = facts_from_points(points, routes, regions, rules, events=written)
+    facts, _ = facts_from_points(
+        points, routes, regions, rules, events=written, segs=segs, sessions=sessions
+    )
     result.vehicle_day_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
     counts = record_counts(positions, quarantine)
     result.record_counts = _replace_days(

@@ -40,6 +40,8 @@ class Table:
 POSITIONS_RETENTION_DAYS = 186
 THREE_YEARS_DAYS = 3 * 366
 
+# one table per entry, aligned for reading
+# fmt: off
 TABLES: tuple[Table, ...] = (
     Table("ops.landing__files", "Every landed file, by SM3 digest: re-landing it is a no-op.",
           key=("file_sm3",)),
@@ -123,6 +125,7 @@ TABLES: tuple[Table, ...] = (
     Table("gold.telematics__county_days", "Per county and day: online vehicles, qualified rate (dbt).",
           key=("day", "county_code")),
 )
+# fmt: on
 
 BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 

@@ -42,6 +42,7 @@ DEFAULT_ROUTE_VEHICLE_TYPES = ["bus_scheduled"]  # 班线客车
 DEFAULT_REGION_VEHICLE_TYPES = ["bus_charter"]  # 旅游包车
 
 POSITION_COLUMNS = ["plate", "plate_color", "gnss_time", "lon", "lat", "speed"]
+RECORD_KEY = ["plate", "plate_color", "gnss_time"]  # a position record's identity
 VEHICLE_COLUMNS = [
     "plate",
     "plate_color",
@@ -784,15 +785,17 @@ def facts_from_points(
     regions: DataFrame,
     rules: dict[str, Any],
     events: DataFrame | None = None,
+    segs: DataFrame | None = None,
+    sessions: DataFrame | None = None,
 ) -> tuple[DataFrame, DataFrame]:
     """:func:`build_facts` from :func:`vehicle_points` rows.
 
-    A job may materialise the points once and pass the events it has already written as
-    ``events`` (their flags feed the facts): every output then reads stored rows instead of
-    planning the whole computation again.
+    A job may materialise the points, :func:`segments` and :func:`driving_sessions` once and pass
+    them, and pass the events it has already written as ``events`` (their flags feed the facts):
+    every output then reads stored rows instead of computing the same windows again.
     """
-    segs = segments(points, rules)
-    sessions = driving_sessions(points, rules)
+    segs = segments(points, rules) if segs is None else segs
+    sessions = driving_sessions(points, rules) if sessions is None else sessions
     all_events = (
         overspeed_events(points, rules)
         .unionByName(fatigue_events(sessions))
@@ -923,23 +926,31 @@ def record_counts(positions: DataFrame, quarantine: DataFrame) -> DataFrame:
         F.lit(False).alias("qualified"),
         *lineage_order,
     )
-    rows = silver.unionByName(bad)
     keyed = (
         F.col("plate").isNotNull()
         & F.col("plate_color").isNotNull()
         & F.col("gnss_time").isNotNull()
     )
-    last_first = Window.partitionBy("plate", "plate_color", "gnss_time").orderBy(
+    last_first = Window.partitionBy(*RECORD_KEY).orderBy(
         F.col("received_at").desc_nulls_last(),
         F.col("qualified").desc(),
         *[F.col(c).desc_nulls_last() for c in lineage_order],
     )
-    winners = (
-        rows.where(keyed)
+    # silver holds one row per key, so only keys that also occur in quarantine (a small table)
+    # need ranking; every other silver row wins as it is — no sort of all the day's records
+    bad_keyed = bad.where(keyed)
+    contested = bad_keyed.select(*RECORD_KEY).distinct()
+    ranked = (
+        silver.join(contested, RECORD_KEY, "left_semi")
+        .unionByName(bad_keyed)
         .withColumn("_rank", F.row_number().over(last_first))
         .where(F.col("_rank") == 1)
         .drop("_rank")
-        .unionByName(rows.where(~keyed))
+    )
+    winners = (
+        silver.join(contested, RECORD_KEY, "left_anti")
+        .unionByName(ranked)
+        .unionByName(bad.where(~keyed))
     )
     return (
         winners.groupBy("day", "platform_id", "plate", "plate_color")
