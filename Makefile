@@ -23,11 +23,12 @@ export SUPERSET_PORT
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-system-packages: ## Debian packages: Chromium and a CJK font for the browser tests
-	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wenquanyi; then \
-	  echo "installing chromium and fonts-wqy-microhei (apt)"; \
+system-packages: ## Debian packages: Chromium and a CJK font (browser tests), Java 17 (JVM Spark)
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi wenquanyi \
+	    || ! command -v java >/dev/null; then \
+	  echo "installing chromium, fonts-wqy-microhei and a Java 17 runtime (apt)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium fonts-wqy-microhei curl >/dev/null; \
+	    chromium fonts-wqy-microhei curl openjdk-17-jre-headless >/dev/null; \
 	fi
 
 .venv/.installed: pyproject.toml uv.lock

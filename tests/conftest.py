@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,4 +25,32 @@ def fixture_lake(tmp_path) -> Path:
     """A lake whose landing zone is tests/fixtures/landing (known answers in test_pipeline_e2e)."""
     lake = tmp_path / "lake"
     shutil.copytree(FIXTURES / "landing", lake / "landing")
+    return lake
+
+
+# the small scenario several engines are compared on: 3 days around a month boundary, 12 vehicles,
+# seed 5 — it has violation events of every kind
+SCENARIO = {"start": "2026-09-29", "days": 3, "vehicles": 12, "seed": 5}
+
+
+@pytest.fixture(scope="session")
+def pipeline_lake(tmp_path_factory) -> Path:
+    """A generated lake (SCENARIO) after a full `lakehouse run` on Sail. Shared, read-only: tests
+    that compare other engines with it (tests/bench, tests/compat) must not write into it."""
+    from click.testing import CliRunner
+
+    from orchestration.cli import main
+
+    lake = tmp_path_factory.mktemp("pipeline") / "lake"
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DAGSTER_HOME", raising=False)
+        # the pipeline's dbt resource runs the `dbt` executable next to this interpreter
+        env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        for args in (
+            ["generate", "--lake", lake, "--start", SCENARIO["start"], "--days", SCENARIO["days"],
+             "--vehicles", SCENARIO["vehicles"], "--seed", SCENARIO["seed"]],
+            ["run", "--lake", lake],
+        ):  # fmt: skip
+            result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+            assert result.exit_code == 0, result.output
     return lake

@@ -5,10 +5,20 @@
 
 
 {#-
+  The lake's table format: var `file_format`, delta unless a run says otherwise (the compatibility
+  test runs the models on classic Apache Spark over Parquet, which has no Delta reader).
+-#}
+{% macro lake_file_format() -%}
+    {{ return(var('file_format', 'delta')) }}
+{%- endmacro %}
+
+
+{#-
   on-run-start: make the lake visible to this engine session.
 
   Sail's catalog lives in memory per server, so an embedded dbt run starts with an empty catalog.
-  For every declared source we register the existing Delta table at <lake>/<schema>/<identifier>;
+  For every declared source we register the existing table (Delta, or lake_file_format()) at
+  <lake>/<schema>/<identifier>;
   against a long-running (remote) server the tables usually exist already and IF NOT EXISTS makes
   this a no-op. The gold schema is created too so that the marts can be materialised into it.
 -#}
@@ -30,7 +40,7 @@
             {%- do run_query('drop table if exists ' ~ source.schema ~ '.' ~ source.identifier) -%}
             {%- do run_query(
                 'create table ' ~ source.schema ~ '.' ~ source.identifier
-                ~ " using delta location '" ~ root ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'"
+                ~ ' using ' ~ lake_file_format() ~ " location '" ~ root ~ '/' ~ source.schema ~ '/' ~ source.identifier ~ "'"
             ) -%}
         {%- endfor -%}
     {%- endif -%}

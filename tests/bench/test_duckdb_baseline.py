@@ -9,18 +9,14 @@ columns and types. The lake is big enough for every kind of violation event to o
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 from deltalake import DeltaTable
 
-from orchestration.cli import main
 from tests.bench.duckdb_baseline import run_duckdb_facts
 from transforms.jobs.facts import (
     ARROW_TYPES,
@@ -45,10 +41,6 @@ from transforms.telematics.facts import (
 
 pytestmark = pytest.mark.slow
 
-START = "2026-09-29"
-DAYS = 3
-VEHICLES = 12
-SEED = 5
 ONE_DAY = dt.date(2026, 9, 30)
 # 3 days × 12 vehicles (seed 5) has events of every kind (fewer days or vehicles may miss some)
 EVENT_KINDS = {
@@ -69,24 +61,10 @@ TABLES = {
 FLOAT_DECIMALS = 6  # summation order differs between engines: the last bits of a sum may too
 
 
-def cli(*args: object) -> str:
-    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
 @pytest.fixture(scope="module")
-def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated lake after a full pipeline run (about 1–2 minutes)."""
-    root = tmp_path_factory.mktemp("bench") / "lake"
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("DAGSTER_HOME", raising=False)
-        # the pipeline runs dbt, installed next to this interpreter (a venv not activated)
-        env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-        cli("generate", "--lake", root, "--start", START, "--days", DAYS,
-            "--vehicles", VEHICLES, "--seed", SEED)  # fmt: skip
-        cli("run", "--lake", root)
-    return root
+def lake(pipeline_lake: Path) -> Path:
+    """The shared generated lake after a full pipeline run (tests/conftest.py SCENARIO)."""
+    return pipeline_lake
 
 
 def spark_table(lake: Path, name: str) -> pa.Table:
