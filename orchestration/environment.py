@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,22 @@ class LakehouseResource(dg.ConfigurableResource):
         }
 
 
+def dbt_executable() -> str:
+    """The dbt of this environment (next to the interpreter), so a venv need not be activated;
+    else whatever `dbt` is on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.is_file() else "dbt"
+
+
 def resources(lake: str | None = None, rules_file: str | None = None) -> dict[str, Any]:
     """Resources for every environment: only configuration (env vars) tells local from cluster."""
     return {
         "lakehouse": LakehouseResource(lake=lake, rules_file=rules_file),
-        "dbt": DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR)),
+        "dbt": DbtCliResource(
+            project_dir=str(DBT_PROJECT_DIR),
+            profiles_dir=str(DBT_PROJECT_DIR),
+            dbt_executable=dbt_executable(),
+        ),
     }
 
 
