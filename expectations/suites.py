@@ -105,6 +105,33 @@ class ValidationReport:
             out[o.rule] = out.get(o.rule, 0) + o.unexpected_count
         return out
 
+    @classmethod
+    def combine(cls, reports: list[ValidationReport]) -> ValidationReport:
+        """One report for a batch validated in passes: counts add up per expectation; it succeeds
+        when every pass did."""
+        if len(reports) == 1:
+            return reports[0]
+        merged: dict[tuple[str, str, str], ExpectationOutcome] = {}
+        for report in reports:
+            for o in report.outcomes:
+                key = (o.expectation, o.column, o.rule)
+                m = merged.get(key)
+                if m is None:
+                    merged[key] = ExpectationOutcome(**vars(o))
+                    continue
+                m.success = m.success and o.success
+                m.element_count += o.element_count
+                m.unexpected_count += o.unexpected_count
+                m.unexpected_percent = (
+                    100.0 * m.unexpected_count / m.element_count if m.element_count else 0.0
+                )
+        return cls(
+            suite=reports[0].suite,
+            success=all(r.success for r in reports),
+            rows=sum(r.rows for r in reports),
+            outcomes=list(merged.values()),
+        )
+
     def summary(self) -> str:
         status = "passed" if self.success else "FAILED"
         lines = [f"suite {self.suite}: {status} on {self.rows} rows"]

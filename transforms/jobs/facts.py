@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transforms.jobs.batching import group_by_rows, max_rows_per_pass
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
 from transforms.telematics.facts import (
@@ -183,6 +184,68 @@ def _all_days(positions: DataFrame, quarantine: DataFrame) -> list[dt.date]:
     return sorted(r["day"] for r in days.where(F.col("day").isNotNull()).distinct().collect())
 
 
+def _rows_per_day(lake: Path) -> dict[dt.date, int]:
+    """Silver position rows per gnss day, from the Delta log's file statistics (no data read)."""
+    path = table_location(lake, POSITIONS_TABLE)
+    if not _exists(path):
+        return {}
+    actions = pa.table(DeltaTable(str(path)).get_add_actions(flatten=True))
+    out: dict[dt.date, int] = {}
+    for day, n in zip(
+        actions.column(f"partition.{PARTITION}").to_pylist(),
+        actions.column("num_records").to_pylist(),
+        strict=True,
+    ):
+        if day is not None:
+            out[day] = out.get(day, 0) + int(n or 0)
+    return out
+
+
+def _facts_pass(
+    spark: SparkSession,
+    lake: Path,
+    rules: dict[str, Any],
+    days: list[dt.date],
+    positions: DataFrame,
+    quarantine: DataFrame,
+    master: tuple[DataFrame, DataFrame, DataFrame],
+    staging: Path,
+) -> tuple[int, int, int]:
+    """Facts, events and record counts of ``days``, replacing those days in the three tables;
+    returns the rows written to each."""
+    vehicles, routes, regions = master
+    positions = positions.where(F.col("day").isin(days))
+    quarantine = quarantine.where(quarantine_day().isin(days))
+
+    # the points (positions joined to the vehicle version of their day) feed every output: they
+    # are computed once and staged as Parquet (segments and driving sessions too: both feed events
+    # and facts); the events are written first and the facts take their flags from the stored
+    # events rather than computing every event kind again
+    def staged(name: str, frame: DataFrame) -> DataFrame:
+        frame.write.mode("overwrite").parquet(str(staging / name))
+        return spark.read.parquet(str(staging / name))
+
+    points = staged(
+        "points", vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
+    )
+    segs = staged("segments", segments(points, rules))
+    sessions = staged("sessions", driving_sessions(points, rules))
+    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
+    n_events = _replace_days(spark, lake, EVENTS_TABLE, events, EVENT_SCHEMA, days)
+    written = (
+        spark.read.format("delta")
+        .load(str(table_location(lake, EVENTS_TABLE)))
+        .where(F.col(PARTITION).isin(days))
+    )
+    facts, _ = facts_from_points(
+        points, routes, regions, rules, events=written, segs=segs, sessions=sessions
+    )
+    n_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
+    counts = record_counts(positions, quarantine)
+    n_counts = _replace_days(spark, lake, RECORD_COUNTS_TABLE, counts, RECORD_COUNT_SCHEMA, days)
+    return n_facts, n_events, n_counts
+
+
 def publish_facts(
     spark: SparkSession,
     lake: Path,
@@ -204,42 +267,25 @@ def publish_facts(
         say("facts: no days to compute")
         return result
 
-    positions = positions.where(F.col("day").isin(days))
-    quarantine = quarantine.where(quarantine_day().isin(days))
     vehicles = _read(spark, lake, VEHICLES_TABLE, VEHICLES_SCHEMA)
     routes = _read(spark, lake, ROUTES_TABLE, ROUTES_SCHEMA)
     regions = _read(spark, lake, REGIONS_TABLE, REGIONS_SCHEMA)
-
-    # the points (positions joined to the vehicle version of their day) feed every output: they
-    # are computed once and staged as Parquet; the events are written first and the facts take
-    # their flags from the stored events rather than computing every event kind again
-    # (segments and driving sessions too: both feed events and facts)
     staging = lake / "_staging" / "telematics__facts"
-
-    def staged(name: str, frame: DataFrame) -> DataFrame:
-        frame.write.mode("overwrite").parquet(str(staging / name))
-        return spark.read.parquet(str(staging / name))
-
-    points = staged(
-        "points", vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
-    )
-    segs = staged("segments", segments(points, rules))
-    sessions = staged("sessions", driving_sessions(points, rules))
-    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
-    result.violation_events = _replace_days(spark, lake, EVENTS_TABLE, events, EVENT_SCHEMA, days)
-    written = (
-        spark.read.format("delta")
-        .load(str(table_location(lake, EVENTS_TABLE)))
-        .where(F.col(PARTITION).isin(days))
-    )
-    facts, _ = facts_from_points(
-        points, routes, regions, rules, events=written, segs=segs, sessions=sessions
-    )
-    result.vehicle_day_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
-    counts = record_counts(positions, quarantine)
-    result.record_counts = _replace_days(
-        spark, lake, RECORD_COUNTS_TABLE, counts, RECORD_COUNT_SCHEMA, days
-    )
+    per_day = _rows_per_day(lake)
+    passes = group_by_rows(days, lambda d: per_day.get(d, 0), max_rows_per_pass(rules))
+    for number, chunk in enumerate(passes, start=1):
+        if len(passes) > 1:
+            rows = sum(per_day.get(d, 0) for d in chunk)
+            say(
+                f"facts: pass {number}/{len(passes)}: {chunk[0]} … {chunk[-1]} "
+                f"({len(chunk)} day(s), {rows:,} points)"
+            )
+        written = _facts_pass(
+            spark, lake, rules, chunk, positions, quarantine, (vehicles, routes, regions), staging
+        )
+        result.vehicle_day_facts += written[0]
+        result.violation_events += written[1]
+        result.record_counts += written[2]
     shutil.rmtree(staging, ignore_errors=True)
     say(
         f"facts: {len(days)} day(s) → {result.vehicle_day_facts:,} vehicle-days, "

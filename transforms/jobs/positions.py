@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 
 from expectations.suites import ValidationReport, positions_suite, validate_dataframe
 from transforms.feeds import POSITION_FEEDS, POSITIONS
+from transforms.jobs.batching import group_by_rows, max_rows_per_pass
 from transforms.jobs.landing import empty_bronze, now_beijing
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
@@ -62,7 +63,7 @@ def pending_files(
         return pa.table({"file_sm3": pa.array([], pa.string())})
     files = (
         DeltaTable(str(FILES.location(lake)))
-        .to_pyarrow_table(columns=["file_sm3", "feed", "folder_date", "status"])
+        .to_pyarrow_table(columns=["file_sm3", "feed", "folder_date", "status", "records"])
         .to_pylist()
     )
     rows = [
@@ -92,7 +93,12 @@ def publish_positions(
     dates: list[dt.date] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> PublishResult:
-    """Validate and publish the pending position files (all, or those of ``dates`` folders)."""
+    """Validate and publish the pending position files (all, or those of ``dates`` folders).
+
+    A large backlog is published in passes of whole landing folders of at most
+    ``pipeline.max_rows_per_pass`` records (memory stays flat); each pass is validated on its own,
+    and a pass the GX suite rejects is held back while the others are published.
+    """
     say = progress or (lambda _msg: None)
     pending = pending_files(lake, tuple(f.name for f in POSITION_FEEDS), dates)
     digests = pending.column("file_sm3").to_pylist()
@@ -101,12 +107,52 @@ def publish_positions(
         say("positions: nothing pending")
         _ensure_tables(spark, lake, rules)
         return result
-    folder_days = sorted({d.isoformat() for d in pending.column("folder_date").to_pylist()})
+    by_folder: dict[dt.date, list[str]] = {}
+    folder_rows: dict[dt.date, int] = {}
+    for row in pending.to_pylist():
+        by_folder.setdefault(row["folder_date"], []).append(row["file_sm3"])
+        folder_rows[row["folder_date"]] = folder_rows.get(row["folder_date"], 0) + int(
+            row.get("records") or 0
+        )
+    passes = group_by_rows(sorted(by_folder), folder_rows.__getitem__, max_rows_per_pass(rules))
+    reports = []
+    for number, folders in enumerate(passes, start=1):
+        if len(passes) > 1:
+            say(
+                f"positions: pass {number}/{len(passes)}: landing folders {folders[0]} … "
+                f"{folders[-1]} ({sum(folder_rows[d] for d in folders):,} records)"
+            )
+        batch = [digest for d in folders for digest in by_folder[d]]
+        reports.append(_publish_pass(spark, lake, rules, folders, batch, result, say))
+    result.report = ValidationReport.combine(reports)
+    result.records = result.report.rows
+    if not result.published:
+        say("positions: some batches were HELD — the GX suite failed on them")
+    say(
+        f"positions: {result.records:,} records from {result.files} file(s) → "
+        f"{result.qualified:,} qualified, {result.quarantined:,} quarantined"
+    )
+    return result
 
+
+def _publish_pass(
+    spark: SparkSession,
+    lake: Path,
+    rules: dict[str, Any],
+    folders: list[dt.date],
+    digests: list[str],
+    result: PublishResult,
+    say: Callable[[str], None],
+) -> ValidationReport:
+    """Validate and publish the bronze rows of ``digests`` (files of the ``folders`` landing
+    days); adds its counts to ``result`` (``published`` turns false when the suite fails)."""
     bronze = (
         spark.read.format("delta")
         .load(str(BRONZE.location(lake)))
-        .where(F.col("_folder_date").isin(folder_days) & F.col("_file_sm3").isin(digests))
+        .where(
+            F.col("_folder_date").isin([d.isoformat() for d in folders])
+            & F.col("_file_sm3").isin(digests)
+        )
     )
     vehicles = registry.table("silver.telematics__vehicles")
     if vehicles.exists(lake):  # JT/T 808 records: plate and colour from the terminal phone
@@ -119,24 +165,22 @@ def publish_positions(
     tag_rules(typed_positions(bronze, rules), rules).write.mode("overwrite").parquet(str(staging))
     tagged = spark.read.parquet(str(staging))
     report = validate_dataframe(tagged, positions_suite(rules))
-    result.report = report
-    result.records = report.rows
     say(report.summary())
     if not report.success:
         result.published = False
-        say("positions: batch HELD — the GX suite failed; nothing published")
-        return result
+        say("positions: batch HELD — the GX suite failed; nothing of it published")
+        return report
 
     now = now_beijing()
     bad = unqualified(tagged, now)
     good = qualified(tagged)
-    result.failed_by_rule = {
-        r["rule"]: r["n"]
-        for r in bad.select(F.explode("failed_rules").alias("rule"))
+    for r in (
+        bad.select(F.explode("failed_rules").alias("rule"))
         .groupBy("rule")
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
-    }
+    ):
+        result.failed_by_rule[r["rule"]] = result.failed_by_rule.get(r["rule"], 0) + r["n"]
 
     # quarantine: replace this batch's rule-failure rows (malformed lines, written at landing with
     # their parse error, stay)
@@ -147,20 +191,17 @@ def publish_positions(
             f"_file_sm3 IN ({quoted}) AND error IS NULL"
         )
     bad.write.format("delta").mode("append").save(str(QUARANTINE.location(lake)))
-    result.quarantined = int(
+    quarantined = int(
         tagged.agg(F.sum(F.when(F.size("failed_rules") > 0, 1).otherwise(0))).first()[0] or 0
     )
+    result.quarantined += quarantined
+    result.qualified += report.rows - quarantined
     _publish_silver(spark, lake, good)
     for table in (QUARANTINE, SILVER):
         register_table(spark, table.name, table.location(lake))
     mark_published(lake, digests, now)
     shutil.rmtree(staging, ignore_errors=True)
-    result.qualified = result.records - result.quarantined
-    say(
-        f"positions: {result.records:,} records from {result.files} file(s) → "
-        f"{result.qualified:,} qualified, {result.quarantined:,} quarantined"
-    )
-    return result
+    return report
 
 
 def staging_location(lake: Path) -> Path:
