@@ -433,6 +433,8 @@ def run_bench(
                 say(f"  {label}: {engine} {b['seconds']:,.1f} s (ours {result.work_seconds:.1f} s)")
             result.agree = agree
         bench.sizes[label] = result
+        # the numbers so far survive an interrupted run (30M takes a while)
+        (work / "last-run.json").write_text(to_json(bench), encoding="utf-8")
         shutil.rmtree(work / "scratch" / label, ignore_errors=True)
         if not keep:
             shutil.rmtree(lake, ignore_errors=True)
