@@ -2,8 +2,9 @@
 
 Write–audit–publish: the batch is the bronze rows of files landed but not yet published. The GX suite
 runs on the typed batch before anything is written; if it fails, nothing is published and the files
-stay pending. Re-running is idempotent: silver is merged on (plate, plate_color, gnss_time) and
-quarantine rows of a file are replaced, never appended twice.
+stay pending. Re-running is idempotent: silver is unique on (plate, plate_color, gnss_time) — days
+it does not hold yet are appended, rows of days it holds are merged — and quarantine rows of a file
+are replaced, never appended twice. A large backlog is published in passes of whole landing folders.
 """
 
 from __future__ import annotations
