@@ -155,7 +155,7 @@ _float_repr = float.__repr__
 def _as_text(value: object) -> str | None:
     """A JSON value as the text bronze keeps: strings as they are, numbers as JSON writes them
     (``json.dumps`` gives the same text as ``str``/``repr`` for ints and finite floats, at a
-    fraction of the cost), anything else as compact JSON."""
+    fraction of the cost), anything else as its `json.dumps` text."""
     kind = type(value)
     if kind is str:
         return value  # type: ignore[return-value]
