@@ -148,14 +148,41 @@ def logged_in_page(superset: Superset, viewport: dict | None = None):
             page = browser.new_page(
                 viewport=viewport or {"width": 1600, "height": 1000}, locale="zh-CN"
             )
-            page.goto(f"{superset.url}/login/", wait_until="networkidle")
-            page.locator("input#username, input[name=username]").first.fill(ADMIN_USER)
-            page.locator("input#password, input[name=password]").first.fill(superset.password)
-            page.locator("button[type=submit]").first.click()
-            page.wait_for_url(lambda u: "/login" not in u, timeout=30_000)
+            _log_in(page, superset)
             yield page
         finally:
             browser.close()
+
+
+def _log_in(page, superset: Superset, attempts: int = 3) -> None:
+    """Fill and submit the login form until the browser leaves /login.
+
+    The form is a React page: on a loaded machine a click can land before it is wired up, and then
+    nothing navigates. Each attempt reloads the form, checks the filled values and waits 45 s; a
+    failed attempt leaves a screenshot in ARTIFACTS and the page text in the error.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    text = ""
+    for attempt in range(1, attempts + 1):
+        page.goto(f"{superset.url}/login/", wait_until="networkidle")
+        user = page.locator("input#username, input[name=username]").first
+        password = page.locator("input#password, input[name=password]").first
+        submit = page.locator("button[type=submit]").first
+        submit.wait_for(state="visible", timeout=60_000)
+        user.fill(ADMIN_USER)
+        password.fill(superset.password)
+        if user.input_value() != ADMIN_USER or password.input_value() != superset.password:
+            continue  # the form re-rendered under us: reload and fill again
+        submit.click()
+        try:
+            page.wait_for_url(lambda u: "/login" not in u, timeout=45_000)
+            return
+        except PlaywrightTimeout:
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / f"login-attempt-{attempt}.png"))
+            text = page.locator("body").inner_text()[:500]
+    raise AssertionError(f"still on the login page after {attempts} attempts: {text!r}")
 
 
 def wait_for_charts(page, count: int) -> None:
