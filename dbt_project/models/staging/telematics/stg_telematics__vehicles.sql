@@ -1,38 +1,17 @@
-with
-
-source as (
-
-    select * from {{ source('silver', 'telematics__vehicles') }}
-
-),
-
-renamed as (
-
-    select
-
-        ---------- ids
-        plate,
-        plate_color,
-        enterprise_id,
-        county_code,
-        platform_id,
-        route_id,
-        region_id,
-
-        ---------- properties
-        vehicle_type,
-        operating_status,
-        speed_limit_kmh,
-        route_exempt,
-
-        ---------- dates
-        registered_at,
-        valid_from
-
-    from source
-    -- current version of each vehicle only (SCD2 history lives in silver)
-    where is_current
-
-)
-
-select * from renamed
+{#- The current version of each key vehicle (its history: stg_telematics__vehicle_versions). -#}
+select
+    plate,
+    plate_color,
+    enterprise_id,
+    county_code,
+    platform_id,
+    route_id,
+    region_id,
+    vehicle_type,
+    operating_status,
+    speed_limit_kmh,
+    route_exempt,
+    registered_at,
+    valid_from
+from {{ ref('stg_telematics__vehicle_versions') }}
+where is_current
