@@ -91,8 +91,8 @@ VIEWS: tuple[View, ...] = (
                 PARTITION BY plate, plate_color
                 ORDER BY is_current DESC NULLS LAST, valid_from DESC NULLS LAST) = 1
         ), county AS (
-            SELECT county_code, arg_max(name, _landed_at) AS county_name
-            FROM {counties} GROUP BY county_code
+            SELECT county_code, name AS county_name  -- the current version of each county
+            FROM {counties} WHERE is_current
         )
         SELECT e.event_id, e.day, strftime(e.day, '%Y-%m') AS period, e.kind,
                e.plate, e.plate_color, v.vehicle_type,

@@ -98,6 +98,8 @@ CREATE TEMP MACRO is_night(h) AS CASE
 CREATE TEMP MACRO event_id(kind, plate, plate_color, start_at) AS sha1(concat_ws('|',
     kind, plate, CAST(plate_color AS VARCHAR), strftime(start_at, '%Y-%m-%d %H:%M:%S')));
 CREATE TEMP MACRO rounded(x) AS round(x, getvariable('detail_decimals'));
+CREATE TEMP MACRO valid_on(_from, _to, d) AS  -- a geometry version is valid on day d
+    (_from IS NULL OR _from <= d) AND (_to IS NULL OR d < _to);
 
 -- transforms/telematics/geometry.py, operation for operation
 CREATE TEMP MACRO haversine_km(lat1, lon1, lat2, lon2) AS
@@ -156,8 +158,18 @@ SELECT * FROM quarantine_dated WHERE quarantine_day IN (SELECT day FROM days);
 CREATE TEMP VIEW vehicle_days AS
 SELECT *, row_number() OVER () AS vehicle_day
 FROM (SELECT DISTINCT CAST(gnss_time AS DATE) AS day, plate, plate_color FROM day_positions);
-CREATE TEMP VIEW route_lengths AS
-SELECT route_id, max(length_km) AS length_km FROM routes GROUP BY route_id;
+-- route and region versions with open bounds: a key's first version also covers the days before
+-- it (_from null), the current one has _to null (geometry_versions)
+CREATE TEMP VIEW route_versions AS
+SELECT *, CASE WHEN valid_from > min(valid_from) OVER (PARTITION BY route_id)
+               THEN valid_from END AS _from,
+       valid_to AS _to
+FROM routes;
+CREATE TEMP VIEW region_versions AS
+SELECT *, CASE WHEN valid_from > min(valid_from) OVER (PARTITION BY region_id)
+               THEN valid_from END AS _from,
+       valid_to AS _to
+FROM regions;
 CREATE TEMP VIEW valid_versions AS
 SELECT d.vehicle_day, d.day, d.plate, d.plate_color, v.vehicle_type, v.speed_limit_kmh, v.route_id,
        v.region_id,
@@ -165,7 +177,7 @@ SELECT d.vehicle_day, d.day, d.plate, d.plate_color, v.vehicle_type, v.speed_lim
        OR coalesce(r.length_km <= getvariable('exempt_max_km'), false) AS route_exempt
 FROM vehicle_days d
 JOIN vehicles v ON v.plate = d.plate AND v.plate_color = d.plate_color
-LEFT JOIN route_lengths r ON r.route_id = v.route_id
+LEFT JOIN route_versions r ON r.route_id = v.route_id AND valid_on(r._from, r._to, d.day)
 WHERE v.valid_from <= d.day AND d.day < coalesce(v.valid_to, getvariable('no_end_date'))
 QUALIFY row_number() OVER (PARTITION BY d.day, d.plate, d.plate_color
                            ORDER BY v.valid_from DESC) = 1;
@@ -369,12 +381,13 @@ WHERE list_contains(getvariable('bus_night_types'), vehicle_type)
   AND hour(gnss_time) < getvariable('bus_night_end_hour')
 GROUP BY day, plate, plate_color;
 
--- route_segments: the segments (i, i+1) of each route polyline
+-- route_segments: the segments (i, i+1) of each route version's polyline
 CREATE TEMP VIEW route_segments AS
-SELECT route_id, seg,
+SELECT route_id, _from, _to, seg,
        polyline[seg][1] AS lon_a, polyline[seg][2] AS lat_a,
        polyline[seg + 1][1] AS lon_b, polyline[seg + 1][2] AS lat_b
-FROM (SELECT route_id, polyline, UNNEST(range(1, len(polyline))) AS seg FROM routes)
+FROM (SELECT route_id, _from, _to, polyline, UNNEST(range(1, len(polyline))) AS seg
+      FROM route_versions)
 WHERE polyline[seg + 1][1] IS NOT NULL;
 -- off_route_events: runs of ≥ route.min_points points > route.corridor_km from the route
 CREATE TEMP VIEW route_distances AS
@@ -383,7 +396,8 @@ FROM (
     SELECT c.vehicle_day, c.day, c.plate, c.plate_color, c.gnss_time, c.lon, c.lat, c.speed,
            c.route_id,
            min(point_segment_km(c.lon, c.lat, s.lon_a, s.lat_a, s.lon_b, s.lat_b)) AS route_km
-    FROM points c JOIN route_segments s ON s.route_id = c.route_id
+    FROM points c
+    JOIN route_segments s ON s.route_id = c.route_id AND valid_on(s._from, s._to, c.day)
     WHERE list_contains(getvariable('route_types'), c.vehicle_type) AND c.route_id IS NOT NULL
     GROUP BY c.vehicle_day, c.day, c.plate, c.plate_color, c.gnss_time, c.lon, c.lat, c.speed,
              c.route_id);
@@ -406,17 +420,17 @@ FROM (
     GROUP BY day, plate, plate_color, _run)
 WHERE points >= getvariable('route_min_points');
 
--- region_edges: the edges of each region's ring (closed when last vertex ≠ first)
+-- region_edges: the edges of each region version's ring (closed when last vertex ≠ first)
 CREATE TEMP VIEW region_edges AS
-SELECT region_id, edge,
+SELECT region_id, _from, _to, edge,
        ring[edge][1] AS lon_i, ring[edge][2] AS lat_i,
        ring[edge + 1][1] AS lon_j, ring[edge + 1][2] AS lat_j
 FROM (
-    SELECT region_id, ring, UNNEST(range(1, len(ring))) AS edge
-    FROM (SELECT region_id,
+    SELECT region_id, _from, _to, ring, UNNEST(range(1, len(ring))) AS edge
+    FROM (SELECT region_id, _from, _to,
                  CASE WHEN polygon[1] != polygon[-1] THEN list_append(polygon, polygon[1])
                       ELSE polygon END AS ring
-          FROM regions))
+          FROM region_versions))
 WHERE ring[edge + 1][1] IS NOT NULL;
 -- out_of_region_events: runs of ≥ region.min_points points outside (even crossing count)
 CREATE TEMP VIEW region_locations AS
@@ -426,7 +440,8 @@ FROM (
            c.region_id,
            sum(CASE WHEN ray_crosses(c.lon, c.lat, e.lon_i, e.lat_i, e.lon_j, e.lat_j)
                     THEN 1 ELSE 0 END) AS _crossings
-    FROM points c JOIN region_edges e ON e.region_id = c.region_id
+    FROM points c
+    JOIN region_edges e ON e.region_id = c.region_id AND valid_on(e._from, e._to, c.day)
     WHERE list_contains(getvariable('region_types'), c.vehicle_type)
       AND c.region_id IS NOT NULL
     GROUP BY c.vehicle_day, c.day, c.plate, c.plate_color, c.gnss_time, c.lon, c.lat, c.speed,

@@ -105,6 +105,9 @@ COUNTIES = {
     "name": "string",
     "city_code": "string",
     "province_code": "string",
+    "valid_from": "date",
+    "valid_to": "date",
+    "is_current": "boolean",
     **LINEAGE,
 }
 ENTERPRISES = {
@@ -336,6 +339,9 @@ SOURCE_ROWS: dict[str, tuple[dict[str, str], list[dict]]] = {
                 "name": name,
                 "city_code": "3509",
                 "province_code": "35",
+                "valid_from": "2024-01-01",
+                "valid_to": None,
+                "is_current": True,
                 "_source_file": "c.jsonl",
                 "_landed_at": "2024-01-01 00:00:00",
             }

@@ -84,6 +84,9 @@ COUNTIES = {
     "name": "string",
     "city_code": "string",
     "province_code": "string",
+    "valid_from": "date",
+    "valid_to": "date",
+    "is_current": "boolean",
     "_source_file": "string",
     "_landed_at": "timestamp",
 }
@@ -205,10 +208,19 @@ SOURCE_ROWS = {
                 "name": name,
                 "city_code": "3509",
                 "province_code": "35",
+                "valid_from": since,
+                "valid_to": until,
+                "is_current": until is None,
                 "_source_file": "c.csv",
                 "_landed_at": "2024-01-01 00:00:00",
             }
-            for code, name in [("350902", "蕉城区"), ("350921", "霞浦县"), ("350981", "福安市")]
+            for code, name, since, until in [
+                ("350902", "蕉城区", "2024-01-01", None),
+                ("350921", "霞浦县", "2024-01-01", None),
+                # renamed: the old name is history
+                ("350981", "福安县", "2024-01-01", "2024-02-01"),
+                ("350981", "福安市", "2024-02-01", None),
+            ]
         ],
     ),
 }

@@ -125,7 +125,8 @@ VEHICLES_SCHEMA = pa.schema(
 )  # fmt: skip
 COUNTIES_SCHEMA = pa.schema(
     [("county_code", pa.string()), ("name", pa.string()), ("city_code", pa.string()),
-     ("province_code", pa.string()), ("_source_file", pa.string()), ("_landed_at", TS)]
+     ("province_code", pa.string()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
+     ("is_current", pa.bool_()), ("_source_file", pa.string()), ("_landed_at", TS)]
 )  # fmt: skip
 PLATFORM_LINKS_SCHEMA = pa.schema(
     [("platform_id", pa.string()), ("event", pa.string()), ("at", TS), ("reason", pa.string()),
@@ -283,11 +284,19 @@ def vehicles_frame() -> pd.DataFrame:
 
 
 def counties_frame() -> pd.DataFrame:
-    rows = [("110101", "东城区"), ("110102", "西城区"), ("110105", "朝阳区")]
+    """Three counties; 朝阳区 was first filed under an old name, which no chart may show."""
+    rows = [
+        ("110101", "东城区", None),
+        ("110102", "西城区", None),
+        ("110105", "朝阳旧区", dt.date(2026, 11, 1)),
+        ("110105", "朝阳区", None),
+    ]
     return pd.DataFrame(
         [{"county_code": c, "name": n, "city_code": "1101", "province_code": "11",
+          "valid_from": dt.date(2026, 10, 1) if n != "朝阳区" else dt.date(2026, 11, 1),
+          "valid_to": until, "is_current": until is None,
           "_source_file": "landing/telematics/counties/2026-11-01/counties.csv",
-          "_landed_at": LANDED} for c, n in rows]
+          "_landed_at": LANDED} for c, n, until in rows]
     )  # fmt: skip
 
 

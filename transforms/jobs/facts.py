@@ -107,10 +107,17 @@ ROUTES_SCHEMA = T.StructType(
         T.StructField("route_id", T.StringType()),
         T.StructField("length_km", T.DoubleType()),
         T.StructField("polyline", COORDINATES),
+        T.StructField("valid_from", T.DateType()),
+        T.StructField("valid_to", T.DateType()),
     ]
 )
 REGIONS_SCHEMA = T.StructType(
-    [T.StructField("region_id", T.StringType()), T.StructField("polygon", COORDINATES)]
+    [
+        T.StructField("region_id", T.StringType()),
+        T.StructField("polygon", COORDINATES),
+        T.StructField("valid_from", T.DateType()),
+        T.StructField("valid_to", T.DateType()),
+    ]
 )
 
 

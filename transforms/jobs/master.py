@@ -29,11 +29,11 @@ from transforms.telematics import master
 
 # feed → (silver table, builder)
 SILVER_BUILDERS: dict[str, tuple[str, Callable[[DataFrame], DataFrame]]] = {
-    COUNTIES.key: ("silver.telematics__counties", master.current_counties),
+    COUNTIES.key: ("silver.telematics__counties", master.county_history),
     ENTERPRISES.key: ("silver.telematics__enterprises", master.enterprise_history),
     PLATFORMS.key: ("silver.telematics__platforms", master.platform_history),
-    ROUTES.key: ("silver.telematics__routes", master.current_routes),
-    REGIONS.key: ("silver.telematics__regions", master.current_regions),
+    ROUTES.key: ("silver.telematics__routes", master.route_history),
+    REGIONS.key: ("silver.telematics__regions", master.region_history),
     VEHICLES.key: ("silver.telematics__vehicles", master.vehicle_history),
     PLATFORM_LINKS.key: ("silver.telematics__platform_links", master.platform_links),
     PLATFORM_CHECKS.key: ("silver.telematics__platform_checks", master.platform_checks),

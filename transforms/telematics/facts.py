@@ -54,8 +54,9 @@ VEHICLE_COLUMNS = [
     "valid_from",
     "valid_to",
 ]
-ROUTE_COLUMNS = ["route_id", "length_km", "polyline"]
-REGION_COLUMNS = ["region_id", "polygon"]
+VALIDITY = ["valid_from", "valid_to"]  # of a master-data version (SCD2), [valid_from, valid_to)
+ROUTE_COLUMNS = ["route_id", "length_km", "polyline", *VALIDITY]
+REGION_COLUMNS = ["region_id", "polygon", *VALIDITY]
 
 # the points of known vehicles, with their vehicle version of the day
 POINT_COLUMNS = [
@@ -277,6 +278,33 @@ def events(
 # population
 
 
+def geometry_versions(versions: DataFrame, key: str, columns: list[str]) -> DataFrame:
+    """Route or region versions with open validity bounds ``_from`` / ``_to``.
+
+    A day is checked against the version approved on that day: ``valid_from ≤ day < valid_to``.
+    A key's first version also covers the days before it (``_from`` null): a route or region file
+    that lands after the vehicle naming it still gets those days checked, against the only
+    geometry on record. The current version has ``_to`` null. Frames without validity columns
+    are one version, valid on every day.
+    """
+    for name in VALIDITY:
+        if name not in versions.columns:
+            versions = versions.withColumn(name, F.lit(None).cast("date"))
+    first = F.min("valid_from").over(Window.partitionBy(key))
+    return versions.select(
+        *columns,
+        F.when(F.col("valid_from") > first, F.col("valid_from")).alias("_from"),
+        F.col("valid_to").alias("_to"),
+    )
+
+
+def valid_on(day: Column) -> Column:
+    """The :func:`geometry_versions` row is the one valid on ``day``."""
+    return (F.col("_from").isNull() | (F.col("_from") <= day)) & (
+        F.col("_to").isNull() | (day < F.col("_to"))
+    )
+
+
 def vehicle_points(
     positions: DataFrame, vehicles: DataFrame, routes: DataFrame, rules: dict[str, Any]
 ) -> DataFrame:
@@ -285,7 +313,7 @@ def vehicle_points(
     A version is valid on ``day`` when valid_from ≤ day < coalesce(valid_to, ∞); should two be,
     the one that started last is taken. Points of vehicles without a valid version are skipped.
     ``route_exempt`` is the effective exemption from the 02–05 rule: flagged, or the vehicle's route
-    is at most ``route.exempt_max_km`` long.
+    (the version of that day) is at most ``route.exempt_max_km`` long.
     """
     exempt_max_km = float(rules["route"]["exempt_max_km"])
     pts = positions.select(*POSITION_COLUMNS).withColumn("day", F.to_date("gnss_time"))
@@ -301,8 +329,10 @@ def vehicle_points(
         .withColumn("_rank", F.row_number().over(latest_first))
         .where(F.col("_rank") == 1)
     )
-    route_lengths = routes.groupBy("route_id").agg(F.max("length_km").alias("length_km"))
-    valid = valid.join(route_lengths, "route_id", "left").select(
+    route_lengths = geometry_versions(routes, "route_id", ["route_id", "length_km"])
+    route_lengths = route_lengths.withColumnRenamed("route_id", "_route")
+    on_day = (F.col("route_id") == F.col("_route")) & valid_on(F.col("day"))
+    valid = valid.join(route_lengths, on_day, "left").select(
         *KEY,
         "vehicle_type",
         "speed_limit_kmh",
@@ -663,13 +693,24 @@ def _consecutive_events(
 
 
 def route_segments(routes: DataFrame) -> DataFrame:
-    """The segments (i, i+1) of each route polyline: route_id, seg, lon_a, lat_a, lon_b, lat_b."""
-    vertices = routes.select("route_id", F.posexplode("polyline").alias("seg", "v")).select(
-        "route_id", "seg", F.col("v")[0].alias("lon_a"), F.col("v")[1].alias("lat_a")
+    """The segments (i, i+1) of each route version's polyline: route_id, _from, _to (see
+    :func:`geometry_versions`), seg, lon_a, lat_a, lon_b, lat_b."""
+    versions = geometry_versions(routes, "route_id", ["route_id", "polyline"])
+    vertices = versions.select(
+        "route_id", "_from", "_to", F.posexplode("polyline").alias("seg", "v")
+    ).select(
+        "route_id",
+        "_from",
+        "_to",
+        "seg",
+        F.col("v")[0].alias("lon_a"),
+        F.col("v")[1].alias("lat_a"),
     )
-    w = Window.partitionBy("route_id").orderBy("seg")
+    w = Window.partitionBy("route_id", "_from").orderBy("seg")
     return vertices.select(
         "route_id",
+        "_from",
+        "_to",
         "seg",
         "lon_a",
         "lat_a",
@@ -680,8 +721,8 @@ def route_segments(routes: DataFrame) -> DataFrame:
 
 def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]) -> DataFrame:
     """不按核定线路行驶: for the route vehicle types with a route, runs of ≥ route.min_points
-    consecutive points farther than route.corridor_km from every segment of the route polyline.
-    Detail: route_id and the largest distance of the run (km)."""
+    consecutive points farther than route.corridor_km from every segment of the route polyline
+    approved that day. Detail: route_id and the largest distance of the run (km)."""
     cfg = rules["route"]
     radius = float(rules["geo"]["earth_radius_km"])
     types = list(cfg.get("vehicle_types", DEFAULT_ROUTE_VEHICLE_TYPES))
@@ -699,6 +740,7 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
     )
     nearest = (
         candidates.join(route_segments(routes), "route_id", "inner")
+        .where(valid_on(F.col("day")))
         .groupBy(*KEY, "gnss_time", "lon", "lat", "speed", "route_id")
         .agg(F.min(distance).alias("route_km"))
         .withColumn("_off", F.col("route_km") > F.lit(float(cfg["corridor_km"])))
@@ -713,17 +755,28 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
 
 
 def region_edges(regions: DataFrame) -> DataFrame:
-    """The edges of each region's ring (closed when the last vertex differs from the first)."""
+    """The edges of each region version's ring (closed when the last vertex differs from the
+    first): region_id, _from, _to (see :func:`geometry_versions`), edge, lon_i, lat_i, lon_j, lat_j."""
     ring = F.when(
         F.element_at("polygon", 1) != F.element_at("polygon", -1),
         F.concat("polygon", F.array(F.element_at("polygon", 1))),
     ).otherwise(F.col("polygon"))
-    vertices = regions.select("region_id", F.posexplode(ring).alias("edge", "v")).select(
-        "region_id", "edge", F.col("v")[0].alias("lon_i"), F.col("v")[1].alias("lat_i")
+    versions = geometry_versions(regions, "region_id", ["region_id", "polygon"])
+    vertices = versions.select(
+        "region_id", "_from", "_to", F.posexplode(ring).alias("edge", "v")
+    ).select(
+        "region_id",
+        "_from",
+        "_to",
+        "edge",
+        F.col("v")[0].alias("lon_i"),
+        F.col("v")[1].alias("lat_i"),
     )
-    w = Window.partitionBy("region_id").orderBy("edge")
+    w = Window.partitionBy("region_id", "_from").orderBy("edge")
     return vertices.select(
         "region_id",
+        "_from",
+        "_to",
         "edge",
         "lon_i",
         "lat_i",
@@ -734,8 +787,8 @@ def region_edges(regions: DataFrame) -> DataFrame:
 
 def out_of_region_events(points: DataFrame, regions: DataFrame, rules: dict[str, Any]) -> DataFrame:
     """旅游包车超区域经营: for the region vehicle types with a region, runs of ≥ region.min_points
-    consecutive points outside the polygon (ray casting in lon/lat: an odd crossing count is
-    inside)."""
+    consecutive points outside the polygon approved that day (ray casting in lon/lat: an odd
+    crossing count is inside)."""
     cfg = rules["region"]
     types = list(cfg.get("vehicle_types", DEFAULT_REGION_VEHICLE_TYPES))
     candidates = points.where(
@@ -746,6 +799,7 @@ def out_of_region_events(points: DataFrame, regions: DataFrame, rules: dict[str,
     )
     located = (
         candidates.join(region_edges(regions), "region_id", "inner")
+        .where(valid_on(F.col("day")))
         .groupBy(*KEY, "gnss_time", "lon", "lat", "speed", "region_id")
         .agg(F.sum(F.when(crosses, 1).otherwise(0)).alias("_crossings"))
         .withColumn("_outside", F.col("_crossings") % 2 == 0)
@@ -773,9 +827,11 @@ def build_facts(
     """(silver.telematics__vehicle_day_facts, silver.telematics__violation_events) rows.
 
     positions: qualified points (plate, plate_color, gnss_time, lon, lat, speed, …); vehicles: the
-    vehicle history (SCD2); routes: route_id, length_km, polyline; regions: region_id, polygon.
+    vehicle history (SCD2); routes: route_id, length_km, polyline; regions: region_id, polygon;
+    routes and regions optionally with their history's valid_from / valid_to
+    (:func:`geometry_versions`).
     """
-    points = vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
+    points = vehicle_points(positions, vehicles, routes, rules)
     return facts_from_points(points, routes, regions, rules)
 
 
@@ -800,8 +856,8 @@ def facts_from_points(
         overspeed_events(points, rules)
         .unionByName(fatigue_events(sessions))
         .unionByName(bus_night_running_events(points, rules))
-        .unionByName(off_route_events(points, routes.select(*ROUTE_COLUMNS), rules))
-        .unionByName(out_of_region_events(points, regions.select(*REGION_COLUMNS), rules))
+        .unionByName(off_route_events(points, routes, rules))
+        .unionByName(out_of_region_events(points, regions, rules))
         .unionByName(drift_jump_events(segs))
         .unionByName(daily_driving_over_events(sessions, rules))
         .select(*EVENT_COLUMNS)

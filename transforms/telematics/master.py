@@ -1,5 +1,5 @@
-"""Master and event data from bronze records: history (SCD2) for vehicles, enterprises and platforms;
-current rows for counties, routes and regions; deduplicated platform links and 查岗 checks.
+"""Master and event data from bronze records: history (SCD2) for vehicles, enterprises, platforms,
+counties, routes and regions; deduplicated platform links and 查岗 checks.
 
 Master-data files apply in date-folder order, then file-name order, then line order; a later record
 of the same key replaces the earlier one from its folder date on.
@@ -26,9 +26,12 @@ VEHICLE_ATTRIBUTES = [
     "speed_limit_kmh", "route_id", "region_id", "route_exempt", "registered_at", "terminal_phone",
 ]  # fmt: skip
 VEHICLE_COLUMNS = [*VEHICLE_KEY, *VEHICLE_ATTRIBUTES, *HISTORY_TAIL]
-COUNTY_COLUMNS = ["county_code", "name", "city_code", "province_code", *LINEAGE_TAIL]
-ROUTE_COLUMNS = ["route_id", "name", "length_km", "polyline", *LINEAGE_TAIL]
-REGION_COLUMNS = ["region_id", "name", "polygon", *LINEAGE_TAIL]
+COUNTY_ATTRIBUTES = ["name", "city_code", "province_code"]
+ROUTE_ATTRIBUTES = ["name", "length_km", "polyline"]
+REGION_ATTRIBUTES = ["name", "polygon"]
+COUNTY_COLUMNS = ["county_code", *COUNTY_ATTRIBUTES, *HISTORY_TAIL]
+ROUTE_COLUMNS = ["route_id", *ROUTE_ATTRIBUTES, *HISTORY_TAIL]
+REGION_COLUMNS = ["region_id", *REGION_ATTRIBUTES, *HISTORY_TAIL]
 LINK_COLUMNS = ["platform_id", "event", "at", "reason", *LINEAGE_TAIL]
 CHECK_COLUMNS = [
     "check_id", "platform_id", "enterprise_id", "sent_at", "answered_at", "answer", "response_s",
@@ -125,28 +128,30 @@ def platform_history(bronze: DataFrame) -> DataFrame:
     return history(typed, ["platform_id"], attrs).select(*PLATFORM_FIELDS, *HISTORY_TAIL)
 
 
-def current_counties(bronze: DataFrame) -> DataFrame:
-    """Counties (辖区), GB/T 2260: the latest record of each."""
-    typed = _with_order(bronze, *[_typed(c) for c in COUNTY_COLUMNS[:4]])
-    return latest(typed, ["county_code"], COUNTY_COLUMNS)
+def county_history(bronze: DataFrame) -> DataFrame:
+    """Counties (辖区), GB/T 2260, every version kept (a renamed or re-parented county)."""
+    typed = _with_order(bronze, *[_typed(c) for c in ("county_code", *COUNTY_ATTRIBUTES)])
+    return history(typed, ["county_code"], COUNTY_ATTRIBUTES).select(*COUNTY_COLUMNS)
 
 
-def current_routes(bronze: DataFrame) -> DataFrame:
-    """Approved bus routes (核定线路) with their polylines."""
+def route_history(bronze: DataFrame) -> DataFrame:
+    """Approved bus routes (核定线路) with their polylines, every version kept: a day is checked
+    against the route approved on that day."""
     typed = _with_order(
         bronze, _typed("route_id"), _typed("name"), _typed("length_km"),
         F.from_json("polyline", "array<array<double>>").alias("polyline"),
     )  # fmt: skip
-    return latest(typed, ["route_id"], ROUTE_COLUMNS)
+    return history(typed, ["route_id"], ROUTE_ATTRIBUTES).select(*ROUTE_COLUMNS)
 
 
-def current_regions(bronze: DataFrame) -> DataFrame:
-    """Approved charter regions (包车区域) with their polygons."""
+def region_history(bronze: DataFrame) -> DataFrame:
+    """Approved charter regions (包车区域) with their polygons, every version kept: a day is
+    checked against the region approved on that day."""
     typed = _with_order(
         bronze, _typed("region_id"), _typed("name"),
         F.from_json("polygon", "array<array<double>>").alias("polygon"),
     )  # fmt: skip
-    return latest(typed, ["region_id"], REGION_COLUMNS)
+    return history(typed, ["region_id"], REGION_ATTRIBUTES).select(*REGION_COLUMNS)
 
 
 def platform_links(bronze: DataFrame) -> DataFrame:

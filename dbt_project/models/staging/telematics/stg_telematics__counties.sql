@@ -19,6 +19,8 @@ renamed as (
         name as county_name
 
     from source
+    -- the current version of each county (its history lives in silver)
+    where is_current
 
 )
 
