@@ -44,14 +44,7 @@ def jvm_spark(lake: Path, out: Path, cores: int, memory: str) -> dict[str, Any]:
     from transforms.jobs import facts as jobs
     from transforms.lake.classic import classic_spark, read_snapshot
     from transforms.rules import load_rules
-    from transforms.telematics.facts import (
-        ROUTE_COLUMNS,
-        driving_sessions,
-        facts_from_points,
-        record_counts,
-        segments,
-        vehicle_points,
-    )
+    from transforms.telematics.facts import stored_facts
 
     t0 = time.perf_counter()
     spark = classic_spark(cores=cores, memory=memory, app="lakehouse-bench-jvm")
@@ -74,10 +67,7 @@ def jvm_spark(lake: Path, out: Path, cores: int, memory: str) -> dict[str, Any]:
             if _exists(table_dir)
             else spark.createDataFrame([], schema)
         )
-    # the same plan as our job (transforms.jobs.facts.publish_facts): points, segments and
-    # sessions materialised once, events written first, the facts' flags read from them
-    rules = load_rules()
-    routes, regions = inputs["routes"], inputs["regions"]
+    # the same plan as our job (transforms.jobs.facts.publish_facts), every table as Parquet
     written = {}
 
     def stored(name: str, frame: DataFrame) -> DataFrame:
@@ -85,21 +75,10 @@ def jvm_spark(lake: Path, out: Path, cores: int, memory: str) -> dict[str, Any]:
         written[name] = spark.read.parquet(str(out / name))
         return written[name]
 
-    points = stored(
-        "points",
-        vehicle_points(
-            inputs["positions"], inputs["vehicles"], routes.select(*ROUTE_COLUMNS), rules
-        ),
-    )
-    segs = stored("segments", segments(points, rules))
-    sessions = stored("sessions", driving_sessions(points, rules))
-    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
-    events = stored("violation_events", events)
-    facts, _ = facts_from_points(
-        points, routes, regions, rules, events=events, segs=segs, sessions=sessions
-    )
-    stored("vehicle_day_facts", facts)
-    stored("record_counts", record_counts(inputs["positions"], inputs["quarantine"]))
+    stored_facts(
+        inputs["positions"], inputs["quarantine"], inputs["vehicles"], inputs["routes"],
+        inputs["regions"], load_rules(), stored,
+    )  # fmt: skip
     for name in ("points", "segments", "sessions"):
         written.pop(name)
     written["vehicle_day_facts"].createOrReplaceTempView("facts")

@@ -7,9 +7,8 @@ Reads the bronze positions and the master silver tables of a lake built by the r
    phones → plates, typing, qualification tags staged as Parquet, dedup; what ``publish_positions``
    does, minus the GX gate and the Delta MERGE); quarantine also keeps the source lake's landing
    rows (unparseable lines, ``error`` set), which the landing job writes before any transform runs;
-2. facts, violation events and record counts of every day: :mod:`transforms.telematics.facts`, as
-   ``publish_facts`` runs them (vehicle points staged, events written first, the facts' flags read
-   from the written events);
+2. facts, violation events and record counts of every day: the job's plan
+   (:func:`transforms.telematics.facts.stored_facts`), written as Parquet;
 3. the master silver tables, copied as Parquet (inputs of dbt, not rebuilt);
 4. ``dbt build`` (or ``run``) of dbt_project with the ``jvm`` target (dbt-spark, session method, on
    the session of this process) and ``file_format=parquet``.
@@ -46,13 +45,7 @@ from transforms.jobs.landing import now_beijing  # noqa: E402
 from transforms.lake import registry  # noqa: E402
 from transforms.lake.classic import classic_spark, export_snapshot, read_snapshot  # noqa: E402
 from transforms.rules import load_rules  # noqa: E402
-from transforms.telematics.facts import (  # noqa: E402
-    ROUTE_COLUMNS,
-    facts_from_points,
-    quarantine_day,
-    record_counts,
-    vehicle_points,
-)
+from transforms.telematics.facts import quarantine_day, stored_facts  # noqa: E402
 from transforms.telematics.positions import (  # noqa: E402
     QUARANTINE_COLUMNS,
     attach_terminals,
@@ -138,25 +131,20 @@ def silver_facts(spark: SparkSession, target: Path, rules: dict[str, Any]) -> di
         spark.read.parquet(str(t.location(target))) for t in (VEHICLES, ROUTES, REGIONS)
     )
     quarantine = quarantine.where(quarantine_day().isNotNull())
-    staging = target / "_staging" / "telematics__vehicle_points"
-    vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules).write.mode(
-        "overwrite"
-    ).parquet(str(staging))
-    points = spark.read.parquet(str(staging))
+    staging = target / "_staging" / "telematics__facts"
     counts = {}
-    _, events = facts_from_points(points, routes, regions, rules)
-    events_path = FACT_TABLES["violation_events"].location(target)
-    counts["violation_events"] = write_parquet(events, events_path, partitioned=True)
-    written = spark.read.parquet(str(events_path))
-    facts, _ = facts_from_points(points, routes, regions, rules, events=written)
-    counts["vehicle_day_facts"] = write_parquet(
-        facts, FACT_TABLES["vehicle_day_facts"].location(target), partitioned=True
-    )
-    counts["record_counts"] = write_parquet(
-        record_counts(positions, quarantine),
-        FACT_TABLES["record_counts"].location(target),
-        partitioned=True,
-    )
+
+    def store(name: str, frame: DataFrame) -> DataFrame:
+        """The job's plan (stored_facts); the tables as Parquet partitioned by day."""
+        if name not in FACT_TABLES:
+            path = staging / name
+            frame.write.mode("overwrite").parquet(str(path))
+        else:
+            path = FACT_TABLES[name].location(target)
+            counts[name] = write_parquet(frame, path, partitioned=True)
+        return spark.read.parquet(str(path))
+
+    stored_facts(positions, quarantine, vehicles, routes, regions, rules, store)
     shutil.rmtree(staging)
     return counts
 

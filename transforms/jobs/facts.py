@@ -27,13 +27,8 @@ from transforms.telematics.facts import (
     EVENT_SCHEMA,
     FACT_SCHEMA,
     RECORD_COUNT_SCHEMA,
-    ROUTE_COLUMNS,
-    driving_sessions,
-    facts_from_points,
     quarantine_day,
-    record_counts,
-    segments,
-    vehicle_points,
+    stored_facts,
 )
 
 FACTS_TABLE = "silver.telematics__vehicle_day_facts"
@@ -45,6 +40,12 @@ VEHICLES_TABLE = "silver.telematics__vehicles"
 ROUTES_TABLE = "silver.telematics__routes"
 REGIONS_TABLE = "silver.telematics__regions"
 PARTITION = "day"
+# stored_facts output → (table, schema of the table when it has to be created)
+OUTPUTS = {
+    "violation_events": (EVENTS_TABLE, EVENT_SCHEMA),
+    "vehicle_day_facts": (FACTS_TABLE, FACT_SCHEMA),
+    "record_counts": (RECORD_COUNTS_TABLE, RECORD_COUNT_SCHEMA),
+}
 # Spark → Arrow types of the output tables (timestamps: GMT+8 wall-clock, as landing writes them)
 ARROW_TYPES = {
     T.DateType(): pa.date32(),
@@ -223,34 +224,20 @@ def _facts_pass(
     vehicles, routes, regions = master
     positions = positions.where(F.col("day").isin(days))
     quarantine = quarantine.where(quarantine_day().isin(days))
+    written: dict[str, int] = {}
 
-    # the points (positions joined to the vehicle version of their day) feed every output: they
-    # are computed once and staged as Parquet (segments and driving sessions too: both feed events
-    # and facts); the events are written first and the facts take their flags from the stored
-    # events rather than computing every event kind again
-    def staged(name: str, frame: DataFrame) -> DataFrame:
-        frame.write.mode("overwrite").parquet(str(staging / name))
-        return spark.read.parquet(str(staging / name))
+    def store(name: str, frame: DataFrame) -> DataFrame:
+        """Intermediates are staged as Parquet; the outputs replace ``days`` in their tables."""
+        if name not in OUTPUTS:
+            frame.write.mode("overwrite").parquet(str(staging / name))
+            return spark.read.parquet(str(staging / name))
+        table, schema = OUTPUTS[name]
+        written[name] = _replace_days(spark, lake, table, frame, schema, days)
+        path = table_location(lake, table)
+        return spark.read.format("delta").load(str(path)).where(F.col(PARTITION).isin(days))
 
-    points = staged(
-        "points", vehicle_points(positions, vehicles, routes.select(*ROUTE_COLUMNS), rules)
-    )
-    segs = staged("segments", segments(points, rules))
-    sessions = staged("sessions", driving_sessions(points, rules))
-    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
-    n_events = _replace_days(spark, lake, EVENTS_TABLE, events, EVENT_SCHEMA, days)
-    written = (
-        spark.read.format("delta")
-        .load(str(table_location(lake, EVENTS_TABLE)))
-        .where(F.col(PARTITION).isin(days))
-    )
-    facts, _ = facts_from_points(
-        points, routes, regions, rules, events=written, segs=segs, sessions=sessions
-    )
-    n_facts = _replace_days(spark, lake, FACTS_TABLE, facts, FACT_SCHEMA, days)
-    counts = record_counts(positions, quarantine)
-    n_counts = _replace_days(spark, lake, RECORD_COUNTS_TABLE, counts, RECORD_COUNT_SCHEMA, days)
-    return n_facts, n_events, n_counts
+    stored_facts(positions, quarantine, vehicles, routes, regions, rules, store)
+    return written["vehicle_day_facts"], written["violation_events"], written["record_counts"]
 
 
 def publish_facts(

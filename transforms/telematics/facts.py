@@ -13,6 +13,7 @@ Consecutive-point runs use gaps and islands (row_number differences); geometry i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -833,6 +834,36 @@ def build_facts(
     """
     points = vehicle_points(positions, vehicles, routes, rules)
     return facts_from_points(points, routes, regions, rules)
+
+
+def stored_facts(
+    positions: DataFrame,
+    quarantine: DataFrame,
+    vehicles: DataFrame,
+    routes: DataFrame,
+    regions: DataFrame,
+    rules: dict[str, Any],
+    store: Callable[[str, DataFrame], DataFrame],
+) -> None:
+    """The plan every engine runs to write the facts, the events and the record counts.
+
+    ``store(name, frame)`` writes ``frame`` and returns it read back, in this order: ``points``
+    (positions with the vehicle version of their day), ``segments`` and ``sessions`` first, since
+    every output reads them; then ``violation_events``,
+    whose stored rows give the facts their flags (no event kind is computed twice); then
+    ``vehicle_day_facts`` and ``record_counts``. The job (:mod:`transforms.jobs.facts`), the JVM Spark baseline and the
+    Apache Spark compatibility run differ only in their ``store``.
+    """
+    points = store("points", vehicle_points(positions, vehicles, routes, rules))
+    segs = store("segments", segments(points, rules))
+    sessions = store("sessions", driving_sessions(points, rules))
+    _, events = facts_from_points(points, routes, regions, rules, segs=segs, sessions=sessions)
+    events = store("violation_events", events)
+    facts, _ = facts_from_points(
+        points, routes, regions, rules, events=events, segs=segs, sessions=sessions
+    )
+    store("vehicle_day_facts", facts)
+    store("record_counts", record_counts(positions, quarantine))
 
 
 def facts_from_points(
