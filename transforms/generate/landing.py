@@ -3,15 +3,23 @@
 Per day: simulate every operating vehicle (and a few unregistered ones), hold back what a platform
 received while its link was down, move a share of one platform's records to raw JT/T 809 / 808
 frames, inject the defects at ``bad_rate``, split the remaining records into position files per
-platform and 6-hour batch, format each file with one ``"\\n".join`` and write it. Master data
-(incl. routes and regions), platform link events and 查岗 checks are written alongside. The summary
+platform and 6-hour batch, and write each file in chunks of formatted lines. Master data (incl.
+routes and regions), platform link events and 查岗 checks are written alongside. The summary
 (:class:`GenerationSummary`) is computed from the record labels, so it is exact.
+
+Memory (province scale, 100 000 vehicles ≈ 80 M records a day): only the thin columns of the day
+(vehicle, label, gnss_time, received_at: 13 bytes a record) stay in memory. The wide columns
+(position, speeds, mileage, direction, altitude, state, alarm) are spilled to one temporary file
+per platform (``<lake>/.generate-*``, deleted after the day) and read back one platform at a time
+when its files are written. Defects change a few rows through sparse overrides. The bytes written
+do not depend on this (nor on ``WRITE_CHUNK``).
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -117,6 +125,23 @@ FRAME_808_POINTS = 40  # … sending this many consecutive reports as 808 frames
 FRAME_LABELS = {"jtt809": 2, "jtt808": 3}
 BAD_FRAME_LABEL = {reason: 4 + i for i, reason in enumerate(wire.BAD_FRAME_REASONS)}
 
+# the wide columns of a record, spilled to disk per platform while the day is simulated
+WIDE = np.dtype(
+    [
+        ("lon", "<f8"),
+        ("lat", "<f8"),
+        ("speed", "<f8"),
+        ("recorder_speed", "<f8"),
+        ("mileage_km", "<f8"),
+        ("direction", "<i4"),
+        ("altitude", "<i4"),
+        ("state", "<i4"),
+        ("alarm", "<i4"),
+    ]
+)
+WRITE_CHUNK = 200_000  # lines formatted at a time (bounds memory; the bytes do not depend on it)
+THIN_BLOCK = 2_000  # vehicles whose thin columns are joined into one block (less heap debris)
+
 
 @dataclass
 class GenerationSummary:
@@ -160,32 +185,103 @@ class GenerationSummary:
         return asdict(self)
 
 
+class _Spill:
+    """The wide columns (:data:`WIDE`) of one day's records, one file per platform and batch,
+    appended in record order: row ``k`` of file ``(p, b)`` is the ``k``-th record of the day with
+    platform ``p`` and batch ``b`` (``gnss_time // BATCH_S``)."""
+
+    def __init__(self, folder: Path, platforms: int) -> None:
+        self.folder = folder
+        self.files = {
+            (p, b): open(self.path(p, b), "wb")  # noqa: SIM115
+            for p in range(platforms)
+            for b in range(BATCHES_PER_DAY)
+        }
+
+    def path(self, p: int, b: int) -> Path:
+        return self.folder / f"wide-{p}-{b}.bin"
+
+    def append(self, p: int, columns: dict[str, np.ndarray]) -> None:
+        rows = np.empty(len(columns["t"]), dtype=WIDE)
+        for name in WIDE.names:
+            rows[name] = columns[name]
+        batch = columns["t"] // BATCH_S
+        for b in range(BATCHES_PER_DAY):
+            in_batch = batch == b
+            if in_batch.any():
+                self.files[(p, b)].write(rows[in_batch].tobytes())
+
+    def close(self) -> None:
+        for f in self.files.values():
+            f.close()
+
+    def load(self, p: int, b: int) -> np.ndarray:
+        return np.fromfile(self.path(p, b), dtype=WIDE)
+
+    def rows(self, p: int, b: int, k: np.ndarray) -> np.ndarray:
+        """Rows ``k`` of file ``(p, b)`` (a few, without loading the whole file)."""
+        if len(k) == 0:
+            return np.zeros(0, dtype=WIDE)
+        return np.array(np.memmap(self.path(p, b), dtype=WIDE, mode="r")[k])
+
+
 @dataclass
 class _DayRecords:
-    """Columns of the base records of one day, plus the lines written (base rows, then copies)."""
+    """Thin columns of one day's base records (in vehicle order), the lines written beyond them,
+    and where the rest is: the wide columns in ``spill``, a few changed values in ``overrides``."""
 
-    vidx: np.ndarray  # vehicle index (unregistered vehicles after the registered ones)
-    pidx: np.ndarray  # index into the day's prefix tables (plate / colour as written)
-    label: np.ndarray
-    t: np.ndarray
-    received: np.ndarray
-    lon: np.ndarray
-    lat: np.ndarray
-    speed: np.ndarray
-    recorder_speed: np.ndarray
-    mileage_km: np.ndarray
-    direction: np.ndarray
-    altitude: np.ndarray
-    state: np.ndarray
-    alarm: np.ndarray
-    cut: np.ndarray  # where a malformed JSON line is truncated (fraction of its length)
-    # one entry per written line: the base record it copies, its batch file and arrival order
-    src: np.ndarray
-    batch: np.ndarray
-    order: np.ndarray
+    vidx: np.ndarray  # int32 vehicle index (unregistered vehicles after the registered ones)
+    label: np.ndarray  # int8
+    t: np.ndarray  # int32 gnss_time (s since local midnight)
+    received: np.ndarray  # int32 received_at as delivered (arrival order); defects override it
+    spill: _Spill
+    # column → [(rows, values), …] set by defects: "pidx" (index into the day's prefix tables,
+    # default: the vehicle index), "received", and wide columns (lon, lat, speed, …)
+    overrides: dict[str, list[tuple[np.ndarray, np.ndarray]]]
+    cut: dict[int, float]  # row → where a malformed / truncated line or frame is cut (fraction)
+    # extra file lines (identical copies): the base row, its batch file and arrival order
+    dup_src: np.ndarray
+    dup_batch: np.ndarray
+    dup_order: np.ndarray
     # one entry per frame line: the base record it carries and its arrival order
     frame_src: np.ndarray
     frame_order: np.ndarray
+
+    def override(self, column: str, rows: np.ndarray, values: np.ndarray) -> None:
+        self.overrides.setdefault(column, []).append(
+            (np.asarray(rows, dtype=np.int64), np.asarray(values))
+        )
+
+
+def _gather(wide: tuple[np.ndarray, np.ndarray], name: str, k: np.ndarray) -> np.ndarray:
+    """Column ``name`` of rows ``k`` of ``wide[0]`` followed by ``wide[1]``."""
+    first, then = wide
+    col = first[name]
+    if len(then) == 0:
+        return col[k]
+    out = np.empty(len(k), dtype=col.dtype)
+    later = k >= len(first)
+    out[~later] = col[k[~later]]
+    out[later] = then[name][k[later] - len(first)]
+    return out
+
+
+def _merged(pieces: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """One override table (rows sorted) from its pieces."""
+    rows = np.concatenate([r for r, _ in pieces])
+    values = np.concatenate([v for _, v in pieces])
+    order = np.argsort(rows, kind="stable")
+    return rows[order], values[order]
+
+
+def _apply(table: tuple[np.ndarray, np.ndarray] | None, rows: np.ndarray, col: np.ndarray) -> None:
+    """Set ``col[j]`` to the override of ``rows[j]`` where there is one (in place)."""
+    if table is None or len(table[0]) == 0 or len(rows) == 0:
+        return
+    o_rows, o_values = table
+    pos = np.minimum(np.searchsorted(o_rows, rows), len(o_rows) - 1)
+    hit = o_rows[pos] == rows
+    col[hit] = o_values[pos[hit]]
 
 
 def _landing(lake: Path, feed: str, day: date) -> Path:
@@ -239,6 +335,17 @@ def _write(path: Path, lines: list[bytes]) -> None:
     with open(path, "wb") as f:
         f.write(b"\n".join(lines))
         f.write(b"\n")
+
+
+def _write_chunks(path: Path, chunks: Any) -> None:
+    """Like :func:`_write` for the lines of every chunk in turn (an iterable of non-empty lists;
+    the file is the same as one :func:`_write` of all the lines)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        for lines in chunks:
+            if lines:
+                f.write(b"\n".join(lines))
+                f.write(b"\n")
 
 
 def _json_lines(records: list[dict[str, Any]]) -> list[bytes]:
@@ -335,7 +442,7 @@ class _Generator:
         self.base_prefixes = [
             _prefixes(pids[v.platform_index], v.plate, v.plate_color) for v in self.all_vehicles
         ]
-        self.platform_of = np.array([v.platform_index for v in self.all_vehicles], dtype=np.int64)
+        self.platform_of = np.array([v.platform_index for v in self.all_vehicles], dtype=np.int8)
         self.csv_platform = len(pids) - 1  # the last platform delivers CSV
         # the last commercial (JSON) platform forwards part of its fleet as raw frames
         self.frame_platform = max(0, len(pids) - 2)
@@ -383,54 +490,76 @@ class _Generator:
         self.ever_online = np.zeros(vehicles, dtype=bool)
 
     # ---- simulation -----------------------------------------------------------------------------
-    def _simulate(self, d: int) -> _DayRecords:
-        cols: dict[str, list[np.ndarray]] = {}
-        vidx: list[np.ndarray] = []
+    def _simulate(self, d: int, spill_folder: Path) -> _DayRecords:
+        spill = _Spill(spill_folder, len(self.master.platform_ids))
+        # thin columns: per-vehicle pieces, joined every THIN_BLOCK vehicles into blocks
+        pieces: tuple[list[np.ndarray], ...] = ([], [], [])
+        blocks: tuple[list[np.ndarray], ...] = ([], [], [])
+
+        def flush() -> None:
+            for piece, block in zip(pieces, blocks, strict=True):
+                if piece:
+                    block.append(np.concatenate(piece))
+                    piece.clear()
+
         known = 0
-        for v in self.all_vehicles:
-            if v.operating_status != "operating":
-                continue
-            rng = np.random.default_rng([self.seed, d, v.index])
-            # a clean lake (bad_rate 0) has no signal losses either
-            c = _vehicle_columns(v, rng, self.roads, d, self.bad_rate > 0)
-            n = len(c["t"])
-            if v.index >= self.n_vehicles:  # unregistered: keep a short contiguous window
-                force = self.records_so_far + known >= ALL_KINDS_MIN_RECORDS
-                force = force and self.kind_totals["unknown"] == 0
-                want = min(n, _target_count(known, self.bad_rate, force))
-                lo = int(rng.integers(0, n - want + 1))
-                c = {k: a[lo : lo + want] for k, a in c.items()}
-                n = want
-                self.kind_totals["unknown"] += n
-            else:
-                known += n
-            for k, a in c.items():
-                cols.setdefault(k, []).append(a)
-            vidx.append(np.full(n, v.index, dtype=np.int32))
-        vi = np.concatenate(vidx)
-        n = len(vi)
-        arrays = {k: np.concatenate(a) for k, a in cols.items()}
+        try:
+            for v in self.all_vehicles:
+                if v.operating_status != "operating":
+                    continue
+                rng = np.random.default_rng([self.seed, d, v.index])
+                # a clean lake (bad_rate 0) has no signal losses either
+                c = _vehicle_columns(v, rng, self.roads, d, self.bad_rate > 0)
+                n = len(c["t"])
+                if v.index >= self.n_vehicles:  # unregistered: keep a short contiguous window
+                    force = self.records_so_far + known >= ALL_KINDS_MIN_RECORDS
+                    force = force and self.kind_totals["unknown"] == 0
+                    want = min(n, _target_count(known, self.bad_rate, force))
+                    lo = int(rng.integers(0, n - want + 1))
+                    c = {k: a[lo : lo + want] for k, a in c.items()}
+                    n = want
+                    self.kind_totals["unknown"] += n
+                else:
+                    known += n
+                for piece, a in zip(
+                    pieces,
+                    (c["t"], c["received"], np.full(n, v.index, dtype=np.int32)),
+                    strict=True,
+                ):
+                    piece.append(a)
+                if len(pieces[0]) >= THIN_BLOCK:
+                    flush()
+                spill.append(v.platform_index, c)
+        finally:
+            spill.close()
+        flush()
+        t, arrival, vi = (np.concatenate(block) for block in blocks)
+        for block in blocks:
+            block.clear()
         # a platform whose link is down holds its positions back until the link is up again
         platform = self.platform_of[vi]
         erng = np.random.default_rng([self.seed, d, SEED_STREAM_EVENTS])
         for p in range(len(self.master.platforms)):
             rows = np.flatnonzero(platform == p)
-            received = arrays["received"][rows]
-            self.events.backfill(d, p, received, erng)
-            arrays["received"][rows] = received
+            held = arrival[rows]
+            self.events.backfill(d, p, held, erng)
+            arrival[rows] = held
+        del platform
         label = np.where(vi >= self.n_vehicles, UNKNOWN_VEHICLE, GOOD).astype(np.int8)
         self._pick_frames(d, vi, label)
         return _DayRecords(
             vidx=vi,
-            pidx=vi.copy(),
             label=label,
-            cut=np.zeros(n),
-            src=np.arange(n),
-            batch=arrays["t"] // BATCH_S,
-            order=arrays["received"].astype(np.float64),
+            t=t,
+            received=arrival,
+            spill=spill,
+            overrides={},
+            cut={},
+            dup_src=np.zeros(0, dtype=np.int64),
+            dup_batch=np.zeros(0, dtype=t.dtype),
+            dup_order=np.zeros(0),
             frame_src=np.zeros(0, dtype=np.int64),
             frame_order=np.zeros(0),
-            **arrays,
         )
 
     # ---- frames ---------------------------------------------------------------------------------
@@ -460,7 +589,7 @@ class _Generator:
             idx = candidates[pos : pos + k]
             pos += len(idx)
             rec.label[idx] = BAD_FRAME_LABEL[reason]
-            rec.cut[idx] = rng.uniform(0.2, 0.9, len(idx))
+            rec.cut.update(zip(idx.tolist(), rng.uniform(0.2, 0.9, len(idx)).tolist(), strict=True))
             self.kind_totals[reason] += len(idx)
         k = _target_count(
             len(frames), self.bad_rate, force and self.kind_totals["frame_duplicate"] == 0
@@ -477,51 +606,68 @@ class _Generator:
         if len(rec.frame_src) == 0:
             return 0
         ts = _timestamps(day)
-        pid = self.master.platform_ids[self.frame_platform]
+        p = self.frame_platform
+        pid = self.master.platform_ids[p]
         order = np.lexsort((rec.t[rec.frame_src], rec.vidx[rec.frame_src], rec.frame_order))
         rows = rec.frame_src[order]
-        fields = zip(
-            ts[rec.t[rows] - TS_LOW_S].tolist(),
-            rec.lon[rows].tolist(),
-            rec.lat[rows].tolist(),
-            rec.speed[rows].tolist(),
-            rec.recorder_speed[rows].tolist(),
-            rec.mileage_km[rows].tolist(),
-            rec.direction[rows].tolist(),
-            rec.altitude[rows].tolist(),
-            rec.state[rows].tolist(),
-            rec.alarm[rows].tolist(),
-            strict=True,
-        )
+        # frames are records of the frame platform (never given a file defect: no overrides)
+        platform_rows = np.flatnonzero(self.platform_of[rec.vidx] == p)
+        platform_batch = rec.t[platform_rows] // BATCH_S
+        wide = np.zeros(len(rows), dtype=WIDE)  # the wide columns of the lines
+        for b in range(BATCHES_PER_DAY):
+            mine = rec.t[rows] // BATCH_S == b
+            if mine.any():
+                spill_rows = platform_rows[platform_batch == b]
+                wide[mine] = rec.spill.load(p, b)[np.searchsorted(spill_rows, rows[mine])]
+        del platform_rows, platform_batch
+        sent, times = np.unique(rows, return_counts=True)
+        resent = set(sent[times > 1].tolist())
+        del sent, times
         bad = {lab: reason for reason, lab in BAD_FRAME_LABEL.items()}
         label_808 = FRAME_LABELS["jtt808"]
-        encoded: dict[int, bytes] = {}
+        encoded: dict[int, bytes] = {}  # frames sent twice (the copy is identical)
         serial: dict[int, int] = {}
-        lines = []
-        for i, vi, lab, cut, received, f in zip(
-            rows.tolist(),
-            rec.vidx[rows].tolist(),
-            rec.label[rows].tolist(),
-            rec.cut[rows].tolist(),
-            ts[rec.received[rows] - TS_LOW_S].tolist(),
-            fields,
-            strict=True,
-        ):
-            frame = encoded.get(i)
-            if frame is None:
-                v = self.all_vehicles[vi]
-                values = (f[0].decode(), *f[1:])
-                if lab == label_808:
-                    assert v.terminal_phone is not None
-                    serial[vi] = serial.get(vi, 0) + 1
-                    frame = wire.frame_808(v.terminal_phone, values, serial[vi])
-                else:
-                    frame = wire.frame_809(pid, v.plate, v.plate_color, values, len(encoded) + 1)
-                    if lab in bad:
-                        frame = wire.corrupt(frame, bad[lab], cut)
-                encoded[i] = frame
-            lines.append(wire.line(received.decode(), frame))
-        _write(_frame_file(self.lake, day, pid), lines)
+        n_encoded = 0
+
+        def chunks() -> Any:
+            nonlocal n_encoded
+            for s in range(0, len(rows), WRITE_CHUNK):
+                r, w = rows[s : s + WRITE_CHUNK], wide[s : s + WRITE_CHUNK]
+                fields = zip(
+                    ts[rec.t[r] - TS_LOW_S].tolist(),
+                    *(w[name].tolist() for name in WIDE.names),
+                    strict=True,
+                )
+                lines = []
+                for i, vi, lab, received, f in zip(
+                    r.tolist(),
+                    rec.vidx[r].tolist(),
+                    rec.label[r].tolist(),
+                    ts[rec.received[r] - TS_LOW_S].tolist(),
+                    fields,
+                    strict=True,
+                ):
+                    frame = encoded.get(i)
+                    if frame is None:
+                        v = self.all_vehicles[vi]
+                        values = (f[0].decode(), *f[1:])
+                        if lab == label_808:
+                            assert v.terminal_phone is not None
+                            serial[vi] = serial.get(vi, 0) + 1
+                            frame = wire.frame_808(v.terminal_phone, values, serial[vi])
+                        else:
+                            frame = wire.frame_809(
+                                pid, v.plate, v.plate_color, values, n_encoded + 1
+                            )
+                            if lab in bad:
+                                frame = wire.corrupt(frame, bad[lab], rec.cut[i])
+                        n_encoded += 1
+                        if i in resent:
+                            encoded[i] = frame
+                    lines.append(wire.line(received.decode(), frame))
+                yield lines
+
+        _write_chunks(_frame_file(self.lake, day, pid), chunks())
         return 1
 
     # ---- defects --------------------------------------------------------------------------------
@@ -553,35 +699,35 @@ class _Generator:
             self.kind_totals[kind] += len(idx)
             k = len(idx)
             if kind == MALFORMED:
-                rec.cut[idx] = rng.uniform(0.2, 0.9, k)
+                rec.cut.update(zip(idx.tolist(), rng.uniform(0.2, 0.9, k).tolist(), strict=True))
             elif kind == "plate_color_valid":
+                first = len(prefixes)
                 for i in idx:
                     v = self.all_vehicles[rec.vidx[i]]
                     prefixes.append(_prefixes(self._pid(v), v.plate, BAD_PLATE_COLOR))
-                    rec.pidx[i] = len(prefixes) - 1
+                rec.override("pidx", idx, np.arange(first, len(prefixes), dtype=np.int32))
             elif kind == "gnss_time_not_future":
-                rec.received[idx] = rec.t[idx] - FUTURE_SHIFT_S
+                rec.override("received", idx, rec.t[idx] - FUTURE_SHIFT_S)
             elif kind == "lon_in_range":
-                rec.lon[idx] = np.array(BAD_LONS)[rng.integers(0, len(BAD_LONS), k)]
+                rec.override("lon", idx, np.array(BAD_LONS)[rng.integers(0, len(BAD_LONS), k)])
             elif kind == "lat_in_range":
-                rec.lat[idx] = BAD_LAT
+                rec.override("lat", idx, np.full(k, BAD_LAT))
             elif kind == "speed_in_range":
-                rec.speed[idx] = BAD_SPEED
+                rec.override("speed", idx, np.full(k, BAD_SPEED))
             elif kind == "direction_in_range":
-                rec.direction[idx] = BAD_DIRECTION
+                rec.override("direction", idx, np.full(k, BAD_DIRECTION, dtype=np.int32))
             elif kind == "altitude_in_range":
-                rec.altitude[idx] = BAD_ALTITUDE
+                rec.override("altitude", idx, np.full(k, BAD_ALTITUDE, dtype=np.int32))
         self.kind_totals["duplicate"] += len(dup_src)
 
         dup_src = np.sort(dup_src)
         other_batch = rng.random(len(dup_src)) < 0.5  # re-sent in another file of the same day
-        batch = rec.batch[dup_src]
-        rec.src = np.concatenate([rec.src, dup_src])
-        rec.batch = np.concatenate(
-            [rec.batch, np.where(other_batch, (batch + 1) % BATCHES_PER_DAY, batch)]
-        )
-        resent = rec.order[dup_src] + rng.uniform(*RESEND_DELAY_S, len(dup_src))
-        rec.order = np.concatenate([rec.order, resent])
+        batch = rec.t[dup_src] // BATCH_S
+        rec.dup_src = dup_src
+        rec.dup_batch = np.where(other_batch, (batch + 1) % BATCHES_PER_DAY, batch)
+        # arrival order of a base line: its received_at as delivered (before any defect)
+        resent = rec.received[dup_src].astype(np.float64)
+        rec.dup_order = resent + rng.uniform(*RESEND_DELAY_S, len(dup_src))
         return rec
 
     def _pid(self, v: Vehicle) -> str:
@@ -597,6 +743,7 @@ class _Generator:
     ) -> np.ndarray:
         """Records whose plate breaks the pattern; their (plate, colour, time) keys stay unique."""
         chosen: list[int] = []
+        pidx: list[int] = []
         used: set[tuple[str, int, int]] = set()
         while len(chosen) < want:
             batch = take(1)
@@ -612,16 +759,18 @@ class _Generator:
                 if key not in used:
                     used.add(key)
                     prefixes.append(_prefixes(self._pid(v), plate, v.plate_color))
-                    rec.pidx[i] = len(prefixes) - 1
+                    pidx.append(len(prefixes) - 1)
                     chosen.append(i)
                     break
-        return np.array(chosen, dtype=np.int64)
+        rows = np.array(chosen, dtype=np.int64)
+        rec.override("pidx", rows, np.array(pidx, dtype=np.int32))
+        return rows
 
     # ---- bookkeeping ----------------------------------------------------------------------------
     def _count(self, day: date, rec: _DayRecords) -> None:
         label = rec.label
         self.counts["malformed"] += int(np.sum(label == DEFECT_LABEL[MALFORMED]))
-        self.counts["duplicate"] += len(rec.src) - len(label)
+        self.counts["duplicate"] += len(rec.dup_src)
         self.counts["unknown"] += int(np.sum(label == UNKNOWN_VEHICLE))
         self.counts["good"] += int(np.sum((label == GOOD) | (label == UNKNOWN_VEHICLE)))
         for rule in UNQUALIFIED_RULES:
@@ -657,51 +806,102 @@ class _Generator:
 
     # ---- files ----------------------------------------------------------------------------------
     def _write_day(self, day: date, rec: _DayRecords, prefixes: list[tuple[str, str]]) -> int:
-        ts = _timestamps(day)
+        """The position files of the day, one platform at a time (its wide columns read back from
+        the spill), each file in chunks of :data:`WRITE_CHUNK` lines."""
         json_prefix = np.array([p[0].encode() for p in prefixes], dtype=object)
         csv_prefix = np.array([p[1].encode() for p in prefixes], dtype=object)
-        platform = self.platform_of[rec.vidx][rec.src]
-        line_label = rec.label[rec.src]
-        in_file = (line_label < FRAME_LABELS["jtt809"]) | (line_label >= 10)  # not a frame
-        malformed_label = DEFECT_LABEL[MALFORMED]
+        overrides = {k: _merged(pieces) for k, pieces in rec.overrides.items()}
+        label = rec.label
+        platform = self.platform_of[rec.vidx]
+        in_file = (label < FRAME_LABELS["jtt809"]) | (label >= 10)  # not a frame
+        dup_platform = platform[rec.dup_src]
+        dup_in_file = in_file[rec.dup_src]
         files = 0
         for p, pid in enumerate(self.master.platform_ids):
             is_csv = p == self.csv_platform
+            platform_rows = np.flatnonzero(platform == p)
+            platform_batch = rec.t[platform_rows] // BATCH_S
+            dup_rows = np.flatnonzero((dup_platform == p) & dup_in_file)
             for b in range(BATCHES_PER_DAY):
-                rows = np.flatnonzero((platform == p) & (rec.batch == b) & in_file)
-                if len(rows) == 0:
+                spill_rows = platform_rows[platform_batch == b]  # row k of spill (p, b)
+                local = np.flatnonzero(in_file[spill_rows])
+                dups = dup_rows[rec.dup_batch[dup_rows] == b]
+                if len(local) + len(dups) == 0:
                     continue
-                base = rec.src[rows]
-                rows = base[np.lexsort((rec.t[base], rec.vidx[base], rec.order[rows]))]
-                cols = (
-                    (csv_prefix if is_csv else json_prefix)[rec.pidx[rows]].tolist(),
-                    ts[rec.t[rows] - TS_LOW_S].tolist(),
-                    rec.lon[rows].tolist(),
-                    rec.lat[rows].tolist(),
-                    rec.speed[rows].tolist(),
-                    rec.recorder_speed[rows].tolist(),
-                    rec.mileage_km[rows].tolist(),
-                    rec.direction[rows].tolist(),
-                    rec.altitude[rows].tolist(),
-                    rec.state[rows].tolist(),
-                    rec.alarm[rows].tolist(),
-                    ts[rec.received[rows] - TS_LOW_S].tolist(),
-                )
-                template = CSV_TEMPLATE if is_csv else JSON_TEMPLATE
-                lines = [template % r for r in zip(*cols, strict=True)]
-                for j in np.flatnonzero(rec.label[rows] == malformed_label).tolist():
-                    line = lines[j]
-                    if is_csv:  # one field short
-                        lines[j] = line.rsplit(b",", 1)[0]
-                    else:  # truncated JSON (never closes the object), cut between characters
-                        text = line.decode()
-                        lines[j] = text[: max(1, int(len(text) * rec.cut[rows[j]]))].encode()
-                if is_csv:
-                    lines.insert(0, CSV_HEADER)
-                _write(_position_file(self.lake, day, pid, b, is_csv), lines)
+                wide = rec.spill.load(p, b)
+                for name in WIDE.names:
+                    if name in overrides:
+                        o_rows, o_values = overrides[name]
+                        mine = np.isin(o_rows, spill_rows, assume_unique=True)
+                        wide[name][np.searchsorted(spill_rows, o_rows[mine])] = o_values[mine]
+                # the copies' wide values (their source may be in another batch; sources are
+                # good records, never overridden): rows len(wide)… of the file's wide columns
+                dup_src = rec.dup_src[dups]
+                copies = np.zeros(len(dups), dtype=WIDE)
+                for sb in np.unique(rec.t[dup_src] // BATCH_S).tolist():
+                    mine = rec.t[dup_src] // BATCH_S == sb
+                    k = np.searchsorted(platform_rows[platform_batch == sb], dup_src[mine])
+                    copies[mine] = wide[k] if sb == b else rec.spill.rows(p, sb, k)
+                # base lines (in record order), then the copies; sorted by arrival
+                base = spill_rows[local]
+                order = np.concatenate([rec.received[base], rec.dup_order[dups]])
+                rows = np.concatenate([base, dup_src])
+                local = np.concatenate([local, len(wide) + np.arange(len(dups))])
+                del base, spill_rows
+                k = np.lexsort((rec.t[rows], rec.vidx[rows], order))
+                del order
+                rows, local = rows[k], local[k]
+                del k
+                chunks = self._position_lines(
+                    day, rec, overrides, (wide, copies), rows, local,
+                    csv_prefix if is_csv else json_prefix, is_csv,
+                )  # fmt: skip
+                _write_chunks(_position_file(self.lake, day, pid, b, is_csv), chunks)
                 self.counts["lines"] += len(rows)
                 files += 1
+                del wide, rows, local
         return files
+
+    def _position_lines(
+        self,
+        day: date,
+        rec: _DayRecords,
+        overrides: dict[str, tuple[np.ndarray, np.ndarray]],
+        wide: tuple[np.ndarray, np.ndarray],
+        rows: np.ndarray,
+        local: np.ndarray,
+        prefix: np.ndarray,
+        is_csv: bool,
+    ) -> Any:
+        """The lines of one position file (``rows``: the records in file order; ``local``: their
+        rows in ``wide`` = the batch's spill, then the copies), a list per chunk, the CSV header
+        first."""
+        ts = _timestamps(day)
+        template = CSV_TEMPLATE if is_csv else JSON_TEMPLATE
+        malformed_label = DEFECT_LABEL[MALFORMED]
+        if is_csv:
+            yield [CSV_HEADER]
+        for s in range(0, len(rows), WRITE_CHUNK):
+            r, loc = rows[s : s + WRITE_CHUNK], local[s : s + WRITE_CHUNK]
+            pidx = rec.vidx[r]
+            _apply(overrides.get("pidx"), r, pidx)
+            received = rec.received[r]
+            _apply(overrides.get("received"), r, received)
+            cols = (
+                prefix[pidx].tolist(),
+                ts[rec.t[r] - TS_LOW_S].tolist(),
+                *(_gather(wide, name, loc).tolist() for name in WIDE.names),
+                ts[received - TS_LOW_S].tolist(),
+            )
+            lines = [template % c for c in zip(*cols, strict=True)]
+            for j in np.flatnonzero(rec.label[r] == malformed_label).tolist():
+                line = lines[j]
+                if is_csv:  # one field short
+                    lines[j] = line.rsplit(b",", 1)[0]
+                else:  # truncated JSON (never closes the object), cut between characters
+                    text = line.decode()
+                    lines[j] = text[: max(1, int(len(text) * rec.cut[int(r[j])]))].encode()
+            yield lines
 
     def _write_events(self, d: int, day: date) -> dict[str, int]:
         """platform_links and platform_checks of day ``d`` (a feed's file only when not empty)."""
@@ -720,12 +920,14 @@ class _Generator:
             day = self.start + timedelta(days=d)
             day_names.append(day.isoformat())
             prefixes = list(self.base_prefixes)
-            rec = self._inject(d, self._simulate(d), prefixes)
-            self._frame_defects(d, rec)
-            self._count(day, rec)
-            files = self._write_day(day, rec, prefixes)
-            self.position_files += files
-            self.frame_files += self._write_frames(day, rec)
+            self.lake.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix=".generate-", dir=self.lake) as spill:
+                rec = self._inject(d, self._simulate(d, Path(spill)), prefixes)
+                self._frame_defects(d, rec)
+                self._count(day, rec)
+                files = self._write_day(day, rec, prefixes)
+                self.position_files += files
+                self.frame_files += self._write_frames(day, rec)
             for feed, n in self._write_events(d, day).items():
                 event_files[feed] += n
             if progress is not None:
