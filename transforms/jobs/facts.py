@@ -227,9 +227,11 @@ def _facts_pass(
     written: dict[str, int] = {}
 
     def store(name: str, frame: DataFrame) -> DataFrame:
-        """Intermediates are staged as Parquet; the outputs replace ``days`` in their tables."""
+        """Intermediates are staged as uncompressed Parquet (written once, read a few times, then
+        deleted: compressing them costs more than it saves); the outputs replace ``days``."""
         if name not in OUTPUTS:
-            frame.write.mode("overwrite").parquet(str(staging / name))
+            writer = frame.write.mode("overwrite").option("compression", "uncompressed")
+            writer.parquet(str(staging / name))
             return spark.read.parquet(str(staging / name))
         table, schema = OUTPUTS[name]
         written[name] = _replace_days(spark, lake, table, frame, schema, days)

@@ -62,6 +62,7 @@ REGION_COLUMNS = ["region_id", "polygon", *VALIDITY]
 # the points of known vehicles, with their vehicle version of the day
 POINT_COLUMNS = [
     *KEY,
+    "vehicle_day",  # the vehicle-day as one number: what every window partitions on
     "gnss_time",
     "t",  # unix seconds of the wall-clock time
     "sod",  # seconds since the day's midnight
@@ -173,7 +174,8 @@ FOLDER_DATE_PATTERN = r"/(\d{4}-\d{2}-\d{2})/[^/]*$"
 
 
 def _ordered() -> Window:
-    return Window.partitionBy(*KEY).orderBy("gnss_time")
+    """The points of a vehicle-day in time order (frames from :func:`vehicle_points`)."""
+    return Window.partitionBy("vehicle_day").orderBy("gnss_time")
 
 
 def _seconds(ts: str | Column) -> Column:
@@ -217,7 +219,7 @@ def flag_runs(points: DataFrame, flag: str) -> DataFrame:
     Gaps and islands: within a vehicle-day, row_number over all points minus row_number over the
     flagged points is constant along a run of consecutive flagged points.
     """
-    within_flag = Window.partitionBy(*KEY, flag).orderBy("gnss_time")
+    within_flag = Window.partitionBy("vehicle_day", flag).orderBy("gnss_time")
     return points.withColumn(
         "_run", F.row_number().over(_ordered()) - F.row_number().over(within_flag)
     ).where(F.col(flag))
@@ -333,8 +335,14 @@ def vehicle_points(
     route_lengths = geometry_versions(routes, "route_id", ["route_id", "length_km"])
     route_lengths = route_lengths.withColumnRenamed("route_id", "_route")
     on_day = (F.col("route_id") == F.col("_route")) & valid_on(F.col("day"))
+    # one bigint per vehicle-day: windows partition on it (sorting on one number is cheaper than
+    # on day, plate, plate_color): the day's number since 1970 × 2³², plus the vehicle's rank
+    # among that day's vehicles
+    rank_in_day = F.row_number().over(Window.partitionBy("day").orderBy("plate", "plate_color"))
+    day_number = F.datediff(F.col("day"), F.lit("1970-01-01").cast("date")).cast("bigint")
     valid = valid.join(route_lengths, on_day, "left").select(
         *KEY,
+        (day_number * F.lit(1 << 32) + rank_in_day).alias("vehicle_day"),
         "vehicle_type",
         "speed_limit_kmh",
         "route_id",
@@ -349,6 +357,7 @@ def vehicle_points(
     )
     return pts.join(valid, KEY, "inner").select(
         *KEY,
+        "vehicle_day",
         "gnss_time",
         _seconds("gnss_time").alias("t"),
         sod.cast("bigint").alias("sod"),
@@ -460,6 +469,7 @@ def overspeed_events(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
     merge_gap_s = int(rules["overspeed"]["merge_gap_s"])
     flagged = points.select(
         *KEY,
+        "vehicle_day",
         "gnss_time",
         "lon",
         "lat",
@@ -468,11 +478,11 @@ def overspeed_events(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
     ).withColumn("_over", F.coalesce(F.col("speed") > F.col("limit_kmh"), F.lit(False)))
     runs = (
         flag_runs(flagged, "_over")
-        .groupBy(*KEY, "_run")
+        .groupBy(*KEY, "vehicle_day", "_run")
         .agg(*_run_summary(F.min_by("limit_kmh", "gnss_time").alias("limit_kmh")))
     )
-    by_start = Window.partitionBy(*KEY).orderBy("start_at")
-    chain = Window.partitionBy(*KEY, "_chain")
+    by_start = Window.partitionBy("vehicle_day").orderBy("start_at")
+    chain = Window.partitionBy("vehicle_day", "_chain")
     chained = (
         runs.withColumn("_gap", _seconds("start_at") - _seconds(F.lag("end_at").over(by_start)))
         .withColumn(
@@ -534,7 +544,7 @@ def driving_sessions(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
     rest_s = int(float(rules["fatigue"]["rest_min"]) * 60)
     w = _ordered()
     driving = points.where(F.col("speed") > 0).select(
-        *KEY, "vehicle_type", "gnss_time", "t", "sod", "lon", "lat", "speed"
+        *KEY, "vehicle_day", "vehicle_type", "gnss_time", "t", "sod", "lon", "lat", "speed"
     )
     gap = F.col("t") - F.lag("t").over(w)
     sessions = driving.withColumn(
@@ -543,7 +553,7 @@ def driving_sessions(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
             w.rowsBetween(Window.unboundedPreceding, Window.currentRow)
         ),
     )
-    whole = Window.partitionBy(*KEY, "session")
+    whole = Window.partitionBy("vehicle_day", "session")
     s, e = F.col("_s"), F.col("_e")
     pieces = _fatigue_pieces(s, e, rules)
     fatigue_s = sum((F.greatest(hi - lo, F.lit(0)) for lo, hi in pieces), F.lit(0))
@@ -559,7 +569,7 @@ def driving_sessions(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
     in_fatigue = (F.col("sod") >= F.col("_from")) & (F.col("sod") <= F.col("_to"))
     after_start = F.when(F.col("sod") >= F.col("_from"), F.col("gnss_time"))
     return (
-        bounded.groupBy(*KEY, "vehicle_type", "session")
+        bounded.groupBy(*KEY, "vehicle_day", "vehicle_type", "session")
         .agg(
             *_run_summary(
                 (F.max("t") - F.min("t")).alias("driving_s"),
@@ -573,13 +583,13 @@ def driving_sessions(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
         )
         .join(
             bounded.select(
-                *KEY,
+                "vehicle_day",
                 "session",
                 F.col("gnss_time").alias("_first_fatigued_point"),
                 F.col("lon").alias("fatigue_lon"),
                 F.col("lat").alias("fatigue_lat"),
             ),
-            [*KEY, "session", "_first_fatigued_point"],
+            ["vehicle_day", "session", "_first_fatigued_point"],
             "left",
         )
         .select(
@@ -729,7 +739,7 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
     types = list(cfg.get("vehicle_types", DEFAULT_ROUTE_VEHICLE_TYPES))
     candidates = points.where(
         F.col("vehicle_type").isin(types) & F.col("route_id").isNotNull()
-    ).select(*KEY, "gnss_time", "lon", "lat", "speed", "route_id")
+    ).select(*KEY, "vehicle_day", "gnss_time", "lon", "lat", "speed", "route_id")
     distance = point_segment_km(
         F.col("lon"),
         F.col("lat"),
@@ -739,12 +749,16 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
         F.col("lat_b"),
         radius,
     )
-    nearest = (
+    # the nearest segment per point, grouped on the point's identity only; the point's other
+    # columns are joined back (aggregating on all of them is slower)
+    nearest_km = (
         candidates.join(route_segments(routes), "route_id", "inner")
         .where(valid_on(F.col("day")))
-        .groupBy(*KEY, "gnss_time", "lon", "lat", "speed", "route_id")
+        .groupBy("vehicle_day", "gnss_time")
         .agg(F.min(distance).alias("route_km"))
-        .withColumn("_off", F.col("route_km") > F.lit(float(cfg["corridor_km"])))
+    )
+    nearest = candidates.join(nearest_km, ["vehicle_day", "gnss_time"], "inner").withColumn(
+        "_off", F.col("route_km") > F.lit(float(cfg["corridor_km"]))
     )
     return _consecutive_events(
         nearest,
@@ -794,16 +808,32 @@ def out_of_region_events(points: DataFrame, regions: DataFrame, rules: dict[str,
     types = list(cfg.get("vehicle_types", DEFAULT_REGION_VEHICLE_TYPES))
     candidates = points.where(
         F.col("vehicle_type").isin(types) & F.col("region_id").isNotNull()
-    ).select(*KEY, "gnss_time", "lon", "lat", "speed", "region_id")
-    crosses = ray_crosses(
-        F.col("lon"), F.col("lat"), F.col("lon_i"), F.col("lat_i"), F.col("lon_j"), F.col("lat_j")
+    ).select(*KEY, "vehicle_day", "gnss_time", "lon", "lat", "speed", "region_id")
+    # each point meets its region's edges as one array (see off_route_events)
+    rings = (
+        region_edges(regions)
+        .groupBy("region_id", "_from", "_to")
+        .agg(F.collect_list(F.struct("lon_i", "lat_i", "lon_j", "lat_j")).alias("_edges"))
+    )
+    crossed = F.filter(
+        "_edges",
+        lambda e: ray_crosses(
+            F.col("lon"), F.col("lat"), e["lon_i"], e["lat_i"], e["lon_j"], e["lat_j"]
+        ),
     )
     located = (
-        candidates.join(region_edges(regions), "region_id", "inner")
+        candidates.join(rings, "region_id", "inner")
         .where(valid_on(F.col("day")))
-        .groupBy(*KEY, "gnss_time", "lon", "lat", "speed", "region_id")
-        .agg(F.sum(F.when(crosses, 1).otherwise(0)).alias("_crossings"))
-        .withColumn("_outside", F.col("_crossings") % 2 == 0)
+        .select(
+            *KEY,
+            "vehicle_day",
+            "gnss_time",
+            "lon",
+            "lat",
+            "speed",
+            "region_id",
+            (F.size(crossed) % 2 == 0).alias("_outside"),
+        )  # fmt: skip
     )
     return _consecutive_events(
         located,
