@@ -578,19 +578,11 @@ def driving_sessions(points: DataFrame, rules: dict[str, Any]) -> DataFrame:
                 F.max("_to").alias("_to"),
                 F.count(F.when(in_fatigue, F.lit(1))).alias("fatigue_points"),
                 F.max(F.when(in_fatigue, F.col("speed"))).alias("fatigue_max_speed"),
-                F.min(after_start).alias("_first_fatigued_point"),
+                # the first point at or after the first fatigued instant (gnss_time is unique
+                # within a vehicle-day; points before it have a null ordering, which min_by skips)
+                F.min_by("lon", after_start).alias("fatigue_lon"),
+                F.min_by("lat", after_start).alias("fatigue_lat"),
             )
-        )
-        .join(
-            bounded.select(
-                "vehicle_day",
-                "session",
-                F.col("gnss_time").alias("_first_fatigued_point"),
-                F.col("lon").alias("fatigue_lon"),
-                F.col("lat").alias("fatigue_lat"),
-            ),
-            ["vehicle_day", "session", "_first_fatigued_point"],
-            "left",
         )
         .select(
             *KEY,
@@ -809,31 +801,18 @@ def out_of_region_events(points: DataFrame, regions: DataFrame, rules: dict[str,
     candidates = points.where(
         F.col("vehicle_type").isin(types) & F.col("region_id").isNotNull()
     ).select(*KEY, "vehicle_day", "gnss_time", "lon", "lat", "speed", "region_id")
-    # each point meets its region's edges as one array (see off_route_events)
-    rings = (
-        region_edges(regions)
-        .groupBy("region_id", "_from", "_to")
-        .agg(F.collect_list(F.struct("lon_i", "lat_i", "lon_j", "lat_j")).alias("_edges"))
+    crosses = ray_crosses(
+        F.col("lon"), F.col("lat"), F.col("lon_i"), F.col("lat_i"), F.col("lon_j"), F.col("lat_j")
     )
-    crossed = F.filter(
-        "_edges",
-        lambda e: ray_crosses(
-            F.col("lon"), F.col("lat"), e["lon_i"], e["lat_i"], e["lon_j"], e["lat_j"]
-        ),
-    )
-    located = (
-        candidates.join(rings, "region_id", "inner")
+    # crossings per point, grouped on the point's identity only (see off_route_events)
+    crossings = (
+        candidates.join(region_edges(regions), "region_id", "inner")
         .where(valid_on(F.col("day")))
-        .select(
-            *KEY,
-            "vehicle_day",
-            "gnss_time",
-            "lon",
-            "lat",
-            "speed",
-            "region_id",
-            (F.size(crossed) % 2 == 0).alias("_outside"),
-        )  # fmt: skip
+        .groupBy("vehicle_day", "gnss_time")
+        .agg(F.sum(F.when(crosses, 1).otherwise(0)).alias("_crossings"))
+    )
+    located = candidates.join(crossings, ["vehicle_day", "gnss_time"], "inner").withColumn(
+        "_outside", F.col("_crossings") % 2 == 0
     )
     return _consecutive_events(
         located,
