@@ -54,6 +54,7 @@ from transforms.telematics.facts import (
     NO_END_DATE,
     RECORD_COUNT_SCHEMA,
     SECONDS_PER_HOUR,
+    first_version_covers_earlier_days,
     night_intervals,
 )
 
@@ -158,15 +159,17 @@ SELECT * FROM quarantine_dated WHERE quarantine_day IN (SELECT day FROM days);
 CREATE TEMP VIEW vehicle_days AS
 SELECT *, row_number() OVER () AS vehicle_day
 FROM (SELECT DISTINCT CAST(gnss_time AS DATE) AS day, plate, plate_color FROM day_positions);
--- route and region versions with open bounds: a key's first version also covers the days before
--- it (_from null), the current one has _to null (geometry_versions)
+-- route and region versions with open bounds (geometry_versions): with first_version_covers,
+-- a key's first version also covers the days before it (_from null); the current one has _to null
 CREATE TEMP VIEW route_versions AS
-SELECT *, CASE WHEN valid_from > min(valid_from) OVER (PARTITION BY route_id)
+SELECT *, CASE WHEN NOT getvariable('first_version_covers')
+                    OR valid_from > min(valid_from) OVER (PARTITION BY route_id)
                THEN valid_from END AS _from,
        valid_to AS _to
 FROM routes;
 CREATE TEMP VIEW region_versions AS
-SELECT *, CASE WHEN valid_from > min(valid_from) OVER (PARTITION BY region_id)
+SELECT *, CASE WHEN NOT getvariable('first_version_covers')
+                    OR valid_from > min(valid_from) OVER (PARTITION BY region_id)
                THEN valid_from END AS _from,
        valid_to AS _to
 FROM regions;
@@ -674,6 +677,7 @@ def set_rules(
         "corridor_km": float(rules["route"]["corridor_km"]),
         "route_min_points": int(rules["route"]["min_points"]),
         "exempt_max_km": float(rules["route"]["exempt_max_km"]),
+        "first_version_covers": first_version_covers_earlier_days(rules),
         "region_types": list(rules["region"].get("vehicle_types", DEFAULT_REGION_VEHICLE_TYPES)),
         "region_min_points": int(rules["region"]["min_points"]),
     }

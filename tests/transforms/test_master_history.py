@@ -7,8 +7,11 @@ before it.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
+
+import pytest
 
 from transforms.feeds import COUNTIES, REGIONS, ROUTES
 from transforms.jobs.landing import empty_bronze
@@ -100,17 +103,19 @@ def test_route_and_region_history_parse_the_geometry_of_each_version(spark):
     ]
 
 
-def test_facts_use_the_route_and_region_of_the_day(spark):
+def scenario_facts(spark, rules, region_versions=None):
     """Route R1 runs along the road until D2, then 55 km north (and is 80 km long: exempt from
-    the 02–05 rule); region G1 contains the road until D2, then lies east of it. D0 is before the
-    first version of the region (landed D1): it is checked against that first version."""
+    the 02–05 rule); region G1 contains the road until D2, then lies east of it; both vehicles
+    drive three points along the road at 03:00 on D0, D1 and D2. The region's first version landed
+    D1 (``region_versions`` replaces G1's). Returns {(plate, day): (off_route, out_of_region,
+    bus_night_running)} and the events."""
     routes = spark.createDataFrame(
         [("R1", 300.0, LINE_ALONG, D0, D2), ("R1", 80.0, LINE_NORTH, D2, None)],
         "route_id string, length_km double, polyline array<array<double>>, valid_from date, "
         "valid_to date",
     )
     regions = spark.createDataFrame(
-        [("G1", SQUARE, D1, D2), ("G1", FAR_SQUARE, D2, None)],
+        region_versions or [("G1", SQUARE, D1, D2), ("G1", FAR_SQUARE, D2, None)],
         "region_id string, polygon array<array<double>>, valid_from date, valid_to date",
     )
     vehicles = spark.createDataFrame(
@@ -150,11 +155,16 @@ def test_facts_use_the_route_and_region_of_the_day(spark):
         "lat double, speed double, received_at timestamp, day date, _source_file string, "
         "_line bigint, _file_sm3 string, _landed_at timestamp",
     )
-    facts, events = build_facts(positions, vehicles, routes, regions, RULES)
+    facts, events = build_facts(positions, vehicles, routes, regions, rules)
     flags = {
         (r["plate"], r["day"]): (r["off_route"], r["out_of_region"], r["bus_night_running"])
         for r in facts.collect()
     }
+    return flags, events.collect()
+
+
+def test_facts_use_the_route_and_region_of_the_day(spark):
+    flags, events = scenario_facts(spark, RULES)
     assert flags == {
         # the long route along the road: on route, not exempt from 02–05
         ("闽JR0001", D0): (False, False, True),
@@ -167,5 +177,21 @@ def test_facts_use_the_route_and_region_of_the_day(spark):
         ("闽JG0001", D1): (False, False, False),
         ("闽JG0001", D2): (False, True, False),
     }
-    (off,) = [e for e in events.collect() if e["kind"] == "off_route"]
+    (off,) = [e for e in events if e["kind"] == "off_route"]
     assert (off["day"], json.loads(off["detail"])["route_id"]) == (D2, "R1")
+
+
+def test_days_before_the_first_version_can_be_left_unchecked(spark):
+    """attribution.geometry_before_first_version. G1's only version lands D1 and lies east of the
+    road: with first_version it is also D0's region (out of region on D0), with none D0 has no
+    region and is not checked."""
+    far_from_d1 = [("G1", FAR_SQUARE, D1, None)]
+    flags, _ = scenario_facts(spark, RULES, far_from_d1)
+    assert [flags[("闽JG0001", d)][1] for d in (D0, D1, D2)] == [True, True, True]
+    rules = copy.deepcopy(RULES)
+    rules["attribution"]["geometry_before_first_version"] = "none"
+    flags, _ = scenario_facts(spark, rules, far_from_d1)
+    assert [flags[("闽JG0001", d)][1] for d in (D0, D1, D2)] == [False, True, True]
+    rules["attribution"]["geometry_before_first_version"] = "sometimes"
+    with pytest.raises(ValueError, match="geometry_before_first_version"):
+        scenario_facts(spark, rules)

@@ -281,24 +281,34 @@ def events(
 # population
 
 
-def geometry_versions(versions: DataFrame, key: str, columns: list[str]) -> DataFrame:
+def first_version_covers_earlier_days(rules: dict[str, Any]) -> bool:
+    """rules.yaml attribution.geometry_before_first_version: ``first_version`` or ``none``."""
+    value = rules["attribution"]["geometry_before_first_version"]
+    if value not in ("first_version", "none"):
+        raise ValueError(
+            f"attribution.geometry_before_first_version: {value!r} (first_version or none)"
+        )
+    return value == "first_version"
+
+
+def geometry_versions(
+    versions: DataFrame, key: str, columns: list[str], rules: dict[str, Any]
+) -> DataFrame:
     """Route or region versions with open validity bounds ``_from`` / ``_to``.
 
     A day is checked against the version approved on that day: ``valid_from ≤ day < valid_to``.
-    A key's first version also covers the days before it (``_from`` null): a route or region file
-    that lands after the vehicle naming it still gets those days checked, against the only
-    geometry on record. The current version has ``_to`` null. Frames without validity columns
-    are one version, valid on every day.
+    With :func:`first_version_covers_earlier_days`, a key's first version also covers the days
+    before it (``_from`` null): a route or region file that lands after the vehicle naming it
+    still gets those days checked, against the only geometry on record. The current version has
+    ``_to`` null. Frames without validity columns are one version, valid on every day.
     """
     for name in VALIDITY:
         if name not in versions.columns:
             versions = versions.withColumn(name, F.lit(None).cast("date"))
-    first = F.min("valid_from").over(Window.partitionBy(key))
-    return versions.select(
-        *columns,
-        F.when(F.col("valid_from") > first, F.col("valid_from")).alias("_from"),
-        F.col("valid_to").alias("_to"),
-    )
+    start = F.col("valid_from")
+    if first_version_covers_earlier_days(rules):
+        start = F.when(start > F.min("valid_from").over(Window.partitionBy(key)), start)
+    return versions.select(*columns, start.alias("_from"), F.col("valid_to").alias("_to"))
 
 
 def valid_on(day: Column) -> Column:
@@ -332,7 +342,7 @@ def vehicle_points(
         .withColumn("_rank", F.row_number().over(latest_first))
         .where(F.col("_rank") == 1)
     )
-    route_lengths = geometry_versions(routes, "route_id", ["route_id", "length_km"])
+    route_lengths = geometry_versions(routes, "route_id", ["route_id", "length_km"], rules)
     route_lengths = route_lengths.withColumnRenamed("route_id", "_route")
     on_day = (F.col("route_id") == F.col("_route")) & valid_on(F.col("day"))
     # one bigint per vehicle-day: windows partition on it (sorting on one number is cheaper than
@@ -695,10 +705,10 @@ def _consecutive_events(
     return events(runs, kind, detail=_json(**{name: F.col(name) for name in detail}))
 
 
-def route_segments(routes: DataFrame) -> DataFrame:
+def route_segments(routes: DataFrame, rules: dict[str, Any]) -> DataFrame:
     """The segments (i, i+1) of each route version's polyline: route_id, _from, _to (see
     :func:`geometry_versions`), seg, lon_a, lat_a, lon_b, lat_b."""
-    versions = geometry_versions(routes, "route_id", ["route_id", "polyline"])
+    versions = geometry_versions(routes, "route_id", ["route_id", "polyline"], rules)
     vertices = versions.select(
         "route_id", "_from", "_to", F.posexplode("polyline").alias("seg", "v")
     ).select(
@@ -744,7 +754,7 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
     # the nearest segment per point, grouped on the point's identity only; the point's other
     # columns are joined back (aggregating on all of them is slower)
     nearest_km = (
-        candidates.join(route_segments(routes), "route_id", "inner")
+        candidates.join(route_segments(routes, rules), "route_id", "inner")
         .where(valid_on(F.col("day")))
         .groupBy("vehicle_day", "gnss_time")
         .agg(F.min(distance).alias("route_km"))
@@ -761,14 +771,14 @@ def off_route_events(points: DataFrame, routes: DataFrame, rules: dict[str, Any]
     )
 
 
-def region_edges(regions: DataFrame) -> DataFrame:
+def region_edges(regions: DataFrame, rules: dict[str, Any]) -> DataFrame:
     """The edges of each region version's ring (closed when the last vertex differs from the
     first): region_id, _from, _to (see :func:`geometry_versions`), edge, lon_i, lat_i, lon_j, lat_j."""
     ring = F.when(
         F.element_at("polygon", 1) != F.element_at("polygon", -1),
         F.concat("polygon", F.array(F.element_at("polygon", 1))),
     ).otherwise(F.col("polygon"))
-    versions = geometry_versions(regions, "region_id", ["region_id", "polygon"])
+    versions = geometry_versions(regions, "region_id", ["region_id", "polygon"], rules)
     vertices = versions.select(
         "region_id", "_from", "_to", F.posexplode(ring).alias("edge", "v")
     ).select(
@@ -806,7 +816,7 @@ def out_of_region_events(points: DataFrame, regions: DataFrame, rules: dict[str,
     )
     # crossings per point, grouped on the point's identity only (see off_route_events)
     crossings = (
-        candidates.join(region_edges(regions), "region_id", "inner")
+        candidates.join(region_edges(regions, rules), "region_id", "inner")
         .where(valid_on(F.col("day")))
         .groupBy("vehicle_day", "gnss_time")
         .agg(F.sum(F.when(crosses, 1).otherwise(0)).alias("_crossings"))
