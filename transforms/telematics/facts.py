@@ -56,8 +56,6 @@ VEHICLE_COLUMNS = [
     "valid_to",
 ]
 VALIDITY = ["valid_from", "valid_to"]  # of a master-data version (SCD2), [valid_from, valid_to)
-ROUTE_COLUMNS = ["route_id", "length_km", "polyline", *VALIDITY]
-REGION_COLUMNS = ["region_id", "polygon", *VALIDITY]
 
 # the points of known vehicles, with their vehicle version of the day
 POINT_COLUMNS = [
