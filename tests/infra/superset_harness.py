@@ -186,7 +186,15 @@ def _log_in(page, superset: Superset, attempts: int = 3) -> None:
 
 
 def wait_for_charts(page, count: int) -> None:
-    """Wait until ``count`` chart holders finished loading and each drew something."""
+    """Wait until ``count`` chart holders finished loading and each drew something, and still do
+    once the network is idle: the native filters' defaults can apply after a first render and
+    redraw every chart (a run once read an empty grid there)."""
+    _charts_drawn(page, count)
+    page.wait_for_load_state("networkidle")
+    _charts_drawn(page, count)
+
+
+def _charts_drawn(page, count: int) -> None:
     charts = page.locator(".dashboard-component-chart-holder")
     wait_until(lambda: charts.count() == count, f"{count} chart holders")
     wait_until(
