@@ -14,7 +14,7 @@ import great_expectations as gx
 import great_expectations.expectations as gxe
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-from expectations.rules import Rule, position_rules
+from expectations.rules import Rule
 
 DATASOURCE = "lakehouse_spark"
 
@@ -63,13 +63,6 @@ def build_suite(name: str, rules: list[Rule], mostly: float) -> gx.ExpectationSu
     """A suite with the expectations of ``rules``, each passing when ≥ ``mostly`` of rows comply."""
     expectations = [e for rule in rules for e in _expectations(rule, mostly)]
     return gx.ExpectationSuite(name=name, expectations=expectations)
-
-
-def positions_suite(rules: dict[str, Any]) -> gx.ExpectationSuite:
-    """The suite guarding silver.telematics__positions (数据合格 rules)."""
-    return build_suite(
-        "telematics__positions", position_rules(rules), rules["quality"]["min_pass_fraction"]
-    )
 
 
 @dataclass

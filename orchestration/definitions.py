@@ -1,17 +1,6 @@
-"""Dagster entry point: load the definitions of every domain, nothing else."""
+"""Dagster entry point: the definitions of every domain and the resources, nothing else."""
 
-import dagster as dg
-
-from orchestration.defs.telematics import automation, dbt, master, positions, rectification
+from orchestration.defs import all_definitions
 from orchestration.environment import resources
 
-defs = dg.Definitions(
-    assets=[
-        *dg.load_assets_from_modules([positions, dbt, rectification]),
-        *master.MASTER_ASSETS,
-    ],
-    jobs=automation.JOBS,
-    schedules=automation.SCHEDULES,
-    sensors=[automation.landing_sensor],
-    resources=resources(),
-)
+defs = all_definitions(resources())

@@ -30,8 +30,10 @@ class LakehouseResource(dg.ConfigurableResource):
     def root(self) -> Path:
         return lake_root(self.lake)
 
-    def rules(self) -> dict[str, Any]:
-        return load_rules(self.rules_file)
+    def rules(self, domain: str | None = None) -> dict[str, Any]:
+        """The rules of this run (with the jurisdiction's overrides): the whole nested file, or
+        ``domain``'s view of it (its sections beside the shared ones)."""
+        return load_rules(self.rules_file, domain=domain)
 
     def spark(self) -> SparkSession:
         return get_spark(self.root)

@@ -11,8 +11,8 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.environment import ensure_dagster_home, resources
-from transforms.feeds import POSITION_FEEDS
-from transforms.jobs.landing import folder_dates
+from transforms.domains import DOMAINS
+from transforms.lake.landing import folder_dates
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -45,7 +45,9 @@ def run_pipeline(
     rules_file: str | None = None,
     progress: Callable[[str], None] = print,
 ) -> PipelineResult:
-    """Land, validate and publish the landing days in [start, end] (default: all), then refresh."""
+    """For every domain (``transforms.domains.DOMAINS``), in its own order (``defs/<domain>/``
+    ``PIPELINE``): land, validate and publish the landing days in [start, end] (default: all),
+    then refresh what is built on them."""
     if not lake.is_dir():
         raise PipelineError(
             f"lake {lake} does not exist; create it with `lakehouse generate --lake {lake}` "
@@ -54,12 +56,19 @@ def run_pipeline(
     if start and end and start > end:
         raise PipelineError(f"--start {start} is after --end {end}")
     home = ensure_dagster_home(lake)
-    from orchestration.defs.telematics import dbt, master, positions, rectification
-    from orchestration.defs.telematics.partitions import landing_days
+    from orchestration.defs import domain_modules
+    from orchestration.defs.partitions import landing_days
 
     valid = set(landing_days.get_partition_keys())
-    present = sorted({d for feed in POSITION_FEEDS for d in folder_dates(lake, feed)})
-    days = [d for d in present if (start is None or d >= start) and (end is None or d <= end)]
+    by_domain: dict[str, list[dt.date]] = {}
+    for d in DOMAINS:
+        present = {day for feed in d.feeds if feed.by_day for day in folder_dates(lake, feed)}
+        by_domain[d.name] = [
+            day
+            for day in sorted(present)
+            if (start is None or day >= start) and (end is None or day <= end)
+        ]
+    days = sorted({day for ds in by_domain.values() for day in ds})
     outside = [d for d in days if d.isoformat() not in valid]
     if outside:
         raise PipelineError(
@@ -94,19 +103,15 @@ def run_pipeline(
         if not run.success:
             raise PipelineError(f"run {name} failed (run id {run.run_id}); see the Dagster UI")
 
-    execute("master data and platform events", master.MASTER_ASSETS)
-    if days:
-        first, last = days[0].isoformat(), days[-1].isoformat()
-        progress(f"positions: landing days {first} … {last} ({len(days)} day(s))")
-        execute(
-            "positions: land → validate → publish → per-vehicle-day facts",
-            [positions.bronze_positions, positions.silver_positions, positions.silver_facts],
-            tags={RANGE_START: first, RANGE_END: last},
-        )
-    else:
-        progress("positions: no landing days in range")
-    execute(
-        "dbt: marts and assessment; rectification items",
-        [dbt.dbt_telematics, rectification.rectification_items],
-    )
+    for d, module in zip(DOMAINS, domain_modules(), strict=True):
+        domain_days = by_domain[d.name]
+        for step in module.PIPELINE:
+            if not step.by_day:
+                execute(step.name, step.assets)
+            elif domain_days:
+                first, last = domain_days[0].isoformat(), domain_days[-1].isoformat()
+                progress(f"{d.name}: landing days {first} … {last} ({len(domain_days)} day(s))")
+                execute(step.name, step.assets, tags={RANGE_START: first, RANGE_END: last})
+            else:
+                progress(f"{d.name}: no landing days in range")
     return result

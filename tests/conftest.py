@@ -36,7 +36,7 @@ SCENARIO = {"start": "2026-09-29", "days": 3, "vehicles": 12, "seed": 5}
 @pytest.fixture(scope="session")
 def pipeline_lake(tmp_path_factory) -> Path:
     """A generated lake (SCENARIO) after a full `lakehouse run` on Sail. Shared, read-only: tests
-    that compare other engines with it (tests/bench, tests/compat) must not write into it."""
+    that compare other engines with it (tests/orchestration/bench, tests/compat) must not write into it."""
     from click.testing import CliRunner
 
     from orchestration.cli import main

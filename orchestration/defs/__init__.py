@@ -1,0 +1,27 @@
+"""Dagster definitions by domain (``defs/<domain>/`` each exports ``defs``, ``LANDING`` and
+``PIPELINE``) and what the domains share (daily partitions, the landing sensor)."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import dagster as dg
+
+from transforms.domains import DOMAINS
+
+
+def domain_modules() -> list[ModuleType]:
+    """``orchestration.defs.<domain>`` of every domain in ``transforms.domains.DOMAINS``."""
+    return [importlib.import_module(f"orchestration.defs.{d.name}") for d in DOMAINS]
+
+
+def all_definitions(resources: dict) -> dg.Definitions:
+    """Every domain's definitions merged, with the shared landing sensor and the resources."""
+    from orchestration.defs.landing import build_landing_sensor
+
+    modules = domain_modules()
+    shared = dg.Definitions(
+        sensors=[build_landing_sensor([m.LANDING for m in modules])], resources=resources
+    )
+    return dg.Definitions.merge(*(m.defs for m in modules), shared)

@@ -1,7 +1,7 @@
 """The silver transforms and the dbt models also run on classic (JVM) Apache Spark and give the same
 tables as the production engine (Sail) on a small generated lake.
 
-The real pipeline (``lakehouse run``, Sail + Delta) builds one lake; tests/compat/jvm_pipeline.py
+The real pipeline (``lakehouse run``, Sail + Delta) builds one lake; orchestration/bench/jvm_pipeline.py
 then rebuilds silver positions, quarantine, facts, events and record counts from that lake's bronze
 and master snapshots on ``local[2]`` JVM Spark and runs the dbt models with the ``jvm`` target,
 all as Parquet, in a subprocess (one process cannot hold both a Spark Connect and a classic
@@ -32,7 +32,7 @@ from transforms.lake.classic import classic_env
 
 pytestmark = pytest.mark.slow
 
-DRIVER = Path(__file__).with_name("jvm_pipeline.py")
+DRIVER = Path(__file__).resolve().parents[2] / "orchestration" / "bench" / "jvm_pipeline.py"
 DECIMALS = 6
 TIMEOUT_S = 1200
 

@@ -1,7 +1,7 @@
 """Per-vehicle-day facts (每车每日事实) and violation events from qualified positions.
 
 Pure ``DataFrame -> DataFrame`` functions; the job that reads and writes is
-:mod:`transforms.jobs.facts`. The rules are docs/tables.md "Per-vehicle-day facts" and
+:mod:`transforms.telematics.jobs.facts`. The rules are docs/tables.md "Per-vehicle-day facts" and
 ../shared/domain/telematics.md "Derived per-vehicle facts"; thresholds come from rules.yaml.
 
 Everything is computed per vehicle-day (day, plate, plate_color): points are ordered by gnss_time,
@@ -868,7 +868,7 @@ def stored_facts(
     (positions with the vehicle version of their day), ``segments`` and ``sessions`` first, since
     every output reads them; then ``violation_events``,
     whose stored rows give the facts their flags (no event kind is computed twice); then
-    ``vehicle_day_facts`` and ``record_counts``. The job (:mod:`transforms.jobs.facts`), the JVM Spark baseline and the
+    ``vehicle_day_facts`` and ``record_counts``. The job (:mod:`transforms.telematics.jobs.facts`), the JVM Spark baseline and the
     Apache Spark compatibility run differ only in their ``store``.
     """
     points = store("points", vehicle_points(positions, vehicles, routes, rules))

@@ -13,7 +13,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.feeds import ENTERPRISE_FIELDS, PLATFORM_FIELDS
+from transforms.telematics.feeds import ENTERPRISE_FIELDS, PLATFORM_FIELDS
 
 APPLY_ORDER = ["_folder_date", "_source_file", "_line"]
 HISTORY_TAIL = ["valid_from", "valid_to", "is_current", "_source_file", "_landed_at"]

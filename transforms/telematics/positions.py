@@ -1,7 +1,7 @@
 """Positions: bronze strings → typed records → qualification tags → silver / quarantine rows.
 
 Pure ``DataFrame -> DataFrame`` functions; the job that reads, validates and writes is
-:mod:`transforms.jobs.positions`.
+:mod:`transforms.telematics.jobs.positions`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from expectations.rules import Rule, position_rules
-from transforms.feeds import POSITION_BRONZE_FIELDS
+from expectations.rules import Rule
+from expectations.telematics import position_rules
+from transforms.telematics.feeds import POSITION_BRONZE_FIELDS
 
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]

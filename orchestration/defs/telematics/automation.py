@@ -1,13 +1,13 @@
-"""Jobs, the daily schedule and the landing-zone sensor."""
+"""Telematics jobs and schedules (the landing sensor is shared: orchestration/defs/landing.py).
 
-import hashlib
-import json
+Every job selects telematics assets only (by key, group or asset definition), so the jobs of other
+domains never pick them up and these never pick up theirs.
+"""
 
 import dagster as dg
 
-from orchestration.defs.telematics.partitions import landing_days
-from orchestration.environment import LakehouseResource
-from transforms.feeds import FEEDS, POSITION_FEEDS
+from orchestration.defs.telematics.dbt import dbt_telematics
+from orchestration.defs.telematics.rectification import rectification_items
 from transforms.rules import load_rules
 
 _PIPELINE = load_rules()["pipeline"]
@@ -21,7 +21,7 @@ POSITION_ASSETS = dg.AssetSelection.assets(
     ["silver", "telematics__record_counts"],
 )
 MASTER_ASSETS = dg.AssetSelection.groups("telematics_master")
-DBT_ASSETS = dg.AssetSelection.all() - POSITION_ASSETS - MASTER_ASSETS
+DBT_ASSETS = dg.AssetSelection.assets(dbt_telematics, rectification_items)
 
 positions_job = dg.define_asset_job(
     "telematics_positions_daily",
@@ -57,47 +57,3 @@ assessment_schedule = dg.ScheduleDefinition(
     description="An hour after the positions: rebuild the assessment for every period.",
 )
 SCHEDULES = [daily_schedule, assessment_schedule]
-
-
-def landing_signature(lake, feed) -> dict[str, str]:
-    """Per date folder of ``feed``: a fingerprint of its files' names, sizes and mtimes."""
-    base = lake / "landing" / feed.domain / feed.name
-    out: dict[str, str] = {}
-    if not base.is_dir():
-        return out
-    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
-        entries = sorted(
-            (f.name, f.stat().st_size, int(f.stat().st_mtime))
-            for f in folder.iterdir()
-            if f.is_file()
-        )
-        if entries:
-            out[folder.name] = hashlib.sha1(json.dumps(entries).encode()).hexdigest()[:16]
-    return out
-
-
-@dg.sensor(
-    job=positions_job,
-    minimum_interval_seconds=int(_PIPELINE["sensor_interval_s"]),
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests a positions run for each landing day whose files changed.",
-)
-def landing_sensor(context: dg.SensorEvaluationContext, lakehouse: LakehouseResource):
-    previous = json.loads(context.cursor) if context.cursor else {}
-    current: dict[str, str] = {}
-    for feed in POSITION_FEEDS:  # a day changes when any of its position or frame files do
-        for day, signature in landing_signature(lakehouse.root, feed).items():
-            current[day] = (current.get(day, "") + signature)[-32:]
-    valid = set(landing_days.get_partition_keys())
-    for day, signature in current.items():
-        if previous.get(day) != signature and day in valid:
-            yield dg.RunRequest(partition_key=day, run_key=f"{day}:{signature}")
-    master = {
-        k: landing_signature(lakehouse.root, f) for k, f in FEEDS.items() if f not in POSITION_FEEDS
-    }
-    if previous.get("_master") != master:
-        yield dg.RunRequest(
-            job_name=master_job.name,
-            run_key="master:" + hashlib.sha1(json.dumps(master).encode()).hexdigest()[:16],
-        )
-    context.update_cursor(json.dumps({**current, "_master": master}))

@@ -4,9 +4,10 @@ events (link up/down, 查岗 checks): landing → bronze → silver, one pair of
 import dagster as dg
 
 from orchestration.environment import LakehouseResource
-from transforms.feeds import EVENT_FEEDS, MASTER_FEEDS, Feed
-from transforms.jobs.landing import land_feed
-from transforms.jobs.master import SILVER_BUILDERS, publish_feed
+from transforms.lake.feeds import Feed
+from transforms.lake.landing import land_feed
+from transforms.telematics.feeds import EVENT_FEEDS, MASTER_FEEDS
+from transforms.telematics.jobs.master import SILVER_BUILDERS, publish_feed
 
 
 def feed_assets(feed: Feed) -> list[dg.AssetsDefinition]:

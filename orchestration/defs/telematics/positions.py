@@ -4,12 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.defs.telematics.partitions import landing_days
+from orchestration.defs.partitions import landing_days
 from orchestration.environment import LakehouseResource
-from transforms.feeds import POSITION_FEEDS
-from transforms.jobs.facts import publish_facts
-from transforms.jobs.landing import land_feed, landing_workers
-from transforms.jobs.positions import landed_days, publish_positions
+from transforms.lake.landing import land_feed, landing_workers
+from transforms.telematics.feeds import POSITION_FEEDS
+from transforms.telematics.jobs.facts import publish_facts
+from transforms.telematics.jobs.positions import landed_days, publish_positions
 
 GX_CHECK = "gx_telematics__positions"
 SINGLE_RUN = dg.BackfillPolicy.single_run()
@@ -94,7 +94,7 @@ def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     result = publish_positions(
         lakehouse.spark(),
         lakehouse.root,
-        lakehouse.rules(),
+        lakehouse.rules("telematics"),
         partition_dates(context),
         context.log.info,
     )
@@ -155,7 +155,9 @@ def silver_facts(context: dg.AssetExecutionContext, lakehouse: LakehouseResource
     spark = lakehouse.spark()
     days = landed_days(spark, lakehouse.root, partition_dates(context))
     context.log.info(f"facts: {len(days)} gnss day(s) to recompute")
-    result = publish_facts(spark, lakehouse.root, lakehouse.rules(), days, context.log.info)
+    result = publish_facts(
+        spark, lakehouse.root, lakehouse.rules("telematics"), days, context.log.info
+    )
     for name in FACT_TABLES:
         yield dg.MaterializeResult(
             asset_key=["silver", f"telematics__{name}"],

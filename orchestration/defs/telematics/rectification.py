@@ -5,7 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from orchestration.environment import LakehouseResource
-from transforms.telematics.rectification import issue_completed_months
+from transforms.telematics.jobs.rectification import issue_completed_months
 
 
 @dg.asset(
@@ -19,7 +19,7 @@ def rectification_items(context: dg.AssetExecutionContext, lakehouse: LakehouseR
     and every vehicle with a violation in it (never deleted; re-running adds nothing), due 10 working
     days after the bulletin; open items past due are recorded overdue. Reports and close-outs are
     recorded with `lakehouse rectify report|close`."""
-    results = issue_completed_months(lakehouse.root, lakehouse.rules(), dt.date.today())
+    results = issue_completed_months(lakehouse.root, lakehouse.rules("telematics"), dt.date.today())
     for month, result in results.items():
         context.log.info(f"{month}: {result.created} new item(s), {result.already} already issued")
     return dg.MaterializeResult(

@@ -1,0 +1,50 @@
+"""The shared landing sensor: per domain, a partition run of its daily job for each changed landing
+day of its by-day feeds, one run of its master job when its other feeds change, nothing when
+nothing changed."""
+
+import json
+import os
+
+import dagster as dg
+
+from orchestration.defs import domain_modules
+from orchestration.defs.landing import build_landing_sensor
+from orchestration.environment import LakehouseResource
+
+
+def _evaluate(sensor, lake, cursor=None):
+    context = dg.build_sensor_context(
+        cursor=cursor, resources={"lakehouse": LakehouseResource(lake=str(lake))}
+    )
+    result = sensor.evaluate_tick(context)
+    return result.run_requests, result.cursor
+
+
+def test_sensor_requests_runs_per_domain_and_changed_day(tmp_path):
+    lake = tmp_path / "lake"
+    for feed, day, name in (
+        ("positions", "2026-11-01", "a.jsonl"),
+        ("frames", "2026-11-02", "b.hex"),
+        ("vehicles", "2026-11-01", "v.jsonl"),
+    ):
+        folder = lake / "landing" / "telematics" / feed / day
+        folder.mkdir(parents=True)
+        (folder / name).write_text("{}\n")
+    sensor = build_landing_sensor([m.LANDING for m in domain_modules()])
+
+    requests, cursor = _evaluate(sensor, lake)
+    by_day = sorted(r.partition_key for r in requests if r.partition_key)
+    assert by_day == ["2026-11-01", "2026-11-02"]
+    assert {r.job_name for r in requests if r.partition_key} == {"telematics_positions_daily"}
+    assert [r.job_name for r in requests if not r.partition_key] == ["telematics_master"]
+    assert set(json.loads(cursor)) == {"telematics"}
+
+    assert _evaluate(sensor, lake, cursor)[0] == []  # nothing changed: nothing requested
+
+    changed = lake / "landing/telematics/positions/2026-11-01/c.jsonl"
+    changed.write_text("{}\n")
+    os.utime(changed, (1_700_000_000, 1_700_000_000))
+    requests, _ = _evaluate(sensor, lake, cursor)
+    assert [(r.job_name, r.partition_key) for r in requests] == [
+        ("telematics_positions_daily", "2026-11-01")
+    ]

@@ -1,0 +1,154 @@
+"""Rectification items, their status history, due dates and the newly-attached anomaly."""
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable, write_deltalake
+
+from transforms.rules import load_rules
+from transforms.telematics.jobs import rectification as r
+from transforms.telematics.jobs.report import parse_period
+
+RULES = load_rules(domain="telematics")
+
+
+def write(lake, name, rows, schema):
+    layer, entity = name.split(".")
+    write_deltalake(str(lake / layer / entity), pa.Table.from_pylist(rows, schema), mode="append")
+
+
+ASSESS = pa.schema([("level", pa.string()), ("subject_id", pa.string()),
+                    ("subject_name", pa.string()), ("period_type", pa.string()),
+                    ("period", pa.string()), ("score", pa.float64()), ("passed", pa.bool_()),
+                    ("online_rate", pa.float64())])  # fmt: skip
+EVENTS = pa.schema([("event_id", pa.string()), ("day", pa.date32()), ("kind", pa.string()),
+                    ("plate", pa.string()), ("plate_color", pa.int32()),
+                    ("start_at", pa.timestamp("us", tz="UTC"))])  # fmt: skip
+VEHICLES = pa.schema([("plate", pa.string()), ("plate_color", pa.int32()),
+                      ("platform_id", pa.string()), ("valid_from", pa.date32())])  # fmt: skip
+
+
+@pytest.fixture
+def lake(tmp_path):
+    lake = tmp_path / "lake"
+    write(lake, "gold.telematics__assessments", [
+        {"level": "platform", "subject_id": "P1", "subject_name": "甲平台", "period_type": "month",
+         "period": "2026-10", "score": 71.5, "passed": False, "online_rate": 0.9},
+        {"level": "platform", "subject_id": "P2", "subject_name": "乙平台", "period_type": "month",
+         "period": "2026-10", "score": 93.0, "passed": True, "online_rate": 1.0},
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区", "period_type": "month",
+         "period": "2026-10", "score": 60.0, "passed": False, "online_rate": 0.5},
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区", "period_type": "day",
+         "period": "2026-10-03", "score": 10.0, "passed": False, "online_rate": 0.1},
+    ], ASSESS)  # fmt: skip
+    write(lake, "silver.telematics__violation_events", [
+        {"event_id": "e1", "day": dt.date(2026, 10, 3), "kind": "overspeed", "plate": "闽J12345",
+         "plate_color": 2, "start_at": dt.datetime(2026, 10, 3, 8)},
+        {"event_id": "e2", "day": dt.date(2026, 10, 4), "kind": "fatigue", "plate": "闽J12345",
+         "plate_color": 2, "start_at": dt.datetime(2026, 10, 4, 8)},
+        {"event_id": "e3", "day": dt.date(2026, 10, 4), "kind": "drift_jump", "plate": "闽J99999",
+         "plate_color": 2, "start_at": dt.datetime(2026, 10, 4, 9)},
+        {"event_id": "e4", "day": dt.date(2026, 11, 1), "kind": "overspeed", "plate": "闽J55555",
+         "plate_color": 2, "start_at": dt.datetime(2026, 11, 1, 9)},
+    ], EVENTS)  # fmt: skip
+    return lake
+
+
+def test_add_months_clamps_to_the_month_end():
+    assert r.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert r.add_months(dt.date(2026, 11, 6), 2) == dt.date(2027, 1, 6)
+
+
+def test_working_days_skip_weekends_and_holidays():
+    friday = dt.date(2026, 11, 6)
+    assert r.add_working_days(friday, 1, set()) == dt.date(2026, 11, 9)
+    assert r.add_working_days(friday, 10, set()) == dt.date(2026, 11, 20)
+    assert r.add_working_days(friday, 10, {dt.date(2026, 11, 9)}) == dt.date(2026, 11, 23)
+
+
+def test_issue_creates_items_once(lake):
+    bulletin = dt.date(2026, 11, 6)
+    first = r.issue(lake, "2026-10", bulletin, RULES)
+    again = r.issue(lake, "2026-10", bulletin, RULES)
+    assert (first.created, again.created, again.already) == (3, 0, 3)
+    items = {i["subject_id"]: i for i in r.items_with_status(lake, bulletin)}
+    # failed platform, failed county and the one violation vehicle (drift is no violation)
+    assert set(items) == {"P1", "350902", "闽J12345|2"}
+    assert items["P1"]["report_due"] == dt.date(2026, 11, 20)
+    assert items["P1"]["rectify_until"] == dt.date(2026, 12, 6)  # one assessment period
+    assert "fatigue ×1" in items["闽J12345|2"]["problem"]
+    assert all(i["status"] == "open" for i in items.values())
+
+
+def test_status_flow_keeps_every_change(lake):
+    r.issue(lake, "2026-10", dt.date(2026, 11, 6), RULES)
+    item = next(i for i in r.items_with_status(lake) if i["subject_id"] == "P1")
+    with pytest.raises(r.RectificationError, match="cannot become closed"):
+        r.change_status(lake, item["item_id"], "closed", "tester", "done")
+    with pytest.raises(r.RectificationError, match="needs a note"):
+        r.change_status(lake, item["item_id"], "reported", "tester", " ")
+    r.change_status(lake, item["item_id"][:8], "reported", "甲平台", "整改报告已提交")
+    r.change_status(lake, item["item_id"], "closed", "市动态监管中心", "复核合格，销号")
+    status = {i["subject_id"]: i["status"] for i in r.items_with_status(lake)}
+    assert status["P1"] == "closed"
+    events = DeltaTable(str(r.EVENTS.location(lake))).to_pyarrow_table().to_pylist()
+    events.sort(key=lambda e: e["at"])
+    assert [e["status"] for e in events if e["item_id"] == item["item_id"]] == [
+        "open",
+        "reported",
+        "closed",
+    ]
+    assert DeltaTable(str(r.ITEMS.location(lake))).to_pyarrow_table().num_rows == 3
+
+
+def test_overdue_is_recorded_after_the_due_date(lake):
+    r.issue(lake, "2026-10", dt.date(2026, 11, 6), RULES)
+    assert r.mark_overdue(lake, dt.date(2026, 11, 20)) == 0
+    assert r.mark_overdue(lake, dt.date(2026, 11, 21)) == 3
+    assert {i["status"] for i in r.items_with_status(lake)} == {"overdue"}
+    assert r.mark_overdue(lake, dt.date(2026, 11, 22)) == 0  # recorded once
+
+
+def test_vehicle_attached_to_a_provider_under_rectification_is_an_anomaly(lake):
+    r.issue(lake, "2026-10", dt.date(2026, 11, 6), RULES)
+    write(lake, "silver.telematics__vehicles", [
+        {"plate": "闽J1", "plate_color": 2, "platform_id": "P2", "valid_from": dt.date(2026, 9, 1)},
+        {"plate": "闽J1", "plate_color": 2, "platform_id": "P1", "valid_from": dt.date(2026, 11, 10)},
+        {"plate": "闽J2", "plate_color": 2, "platform_id": "P1", "valid_from": dt.date(2026, 9, 1)},
+        {"plate": "闽J3", "plate_color": 2, "platform_id": "P1", "valid_from": dt.date(2027, 1, 5)},
+    ], VEHICLES)  # fmt: skip
+    found = r.newly_attached_anomalies(lake)
+    assert [(a["plate"], a["previous_platform_id"]) for a in found] == [("闽J1", "P2")]
+
+
+def test_periods_parse_or_explain_why():
+    assert parse_period("2026Q4").start == dt.date(2026, 10, 1)
+    assert parse_period("2026Q4").end == dt.date(2026, 12, 31)
+    assert parse_period("2026-02").end == dt.date(2026, 2, 28)
+    assert parse_period("2026").kind == "year"
+    with pytest.raises(ValueError, match="not a real date"):
+        parse_period("2026-02-30")
+    with pytest.raises(ValueError, match="must be"):
+        parse_period("2026/02")
+
+
+def test_only_months_the_lake_has_moved_past_are_issued(lake):
+    assert r.issue_completed_months(lake, RULES, dt.date(2026, 11, 6)) == {}  # only October data
+    write(lake, "gold.telematics__assessments", [
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区", "period_type": "day",
+         "period": "2026-11-01", "score": 90.0, "passed": True, "online_rate": 1.0},
+        {"level": "county", "subject_id": "350902", "subject_name": "蕉城区",
+         "period_type": "month", "period": "2026-11", "score": 20.0, "passed": False,
+         "online_rate": 1.0},
+    ], ASSESS)  # fmt: skip
+    results = r.issue_completed_months(lake, RULES, dt.date(2026, 11, 6))
+    assert {m: res.created for m, res in results.items()} == {"2026-10": 3}  # November still open
+    again = r.issue_completed_months(lake, RULES, dt.date(2026, 11, 7))
+    assert again["2026-10"].created == 0
+
+
+def test_rectification_tables_exist_before_a_first_bulletin(tmp_path):
+    assert r.issue_completed_months(tmp_path, RULES, dt.date(2026, 11, 6)) == {}
+    assert r.ITEMS.exists(tmp_path) and r.EVENTS.exists(tmp_path)
+    assert r.items_with_status(tmp_path) == []

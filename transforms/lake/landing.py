@@ -1,0 +1,551 @@
+"""Land files from the landing zone into bronze Delta tables (extract + load, no transformation).
+
+The shared landing of every domain: a feed (:mod:`transforms.lake.feeds`) says where its files are
+and how each file type is parsed. Every bronze row keeps its lineage (source file, line, the file's SM3 digest, landed_at). A file whose
+digest was landed before is skipped, so re-running is a no-op. Lines that cannot be parsed go to the
+feed's quarantine table as ``malformed_record``; a file that cannot be read at all goes to
+``ops.landing__rejected_files`` with the error. Nothing is moved or edited in the landing zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import math
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import write_deltalake
+
+from transforms.crypto import sm3_file
+from transforms.lake import registry
+from transforms.lake.clock import TS, now_beijing
+from transforms.lake.feeds import Feed
+from transforms.lake.ledger import (
+    FILES_SCHEMA,
+    REJECTED_SCHEMA,
+    delete_partial,
+    known_digests,
+)
+
+MALFORMED = "malformed_record"
+
+LINEAGE = [
+    ("_source_file", pa.string()),
+    ("_line", pa.int64()),
+    ("_file_sm3", pa.string()),
+    ("_landed_at", TS),
+    ("_folder_date", pa.date32()),
+]
+
+
+def bronze_schema(feed: Feed) -> pa.Schema:
+    return pa.schema([(f, pa.string()) for f in feed.fields] + LINEAGE)
+
+
+def quarantine_schema(feed: Feed) -> pa.Schema:
+    """Schema of a feed's quarantine table (the feed's typed columns first, e.g. a position's key)."""
+    typed = list(feed.quarantine_columns)
+    return pa.schema(
+        typed
+        + [
+            ("failed_rules", pa.list_(pa.string())),
+            ("raw_record", pa.string()),
+            ("error", pa.string()),
+        ]
+        + LINEAGE[:4]
+        + [("_quarantined_at", TS)]
+    )
+
+
+def empty_bronze(spark, feed: Feed):
+    """A Spark DataFrame with the feed's bronze schema and no rows (builds empty silver tables)."""
+    types = {pa.string(): "string", pa.int64(): "bigint", TS: "timestamp", pa.date32(): "date"}
+    ddl = ", ".join(f"`{f.name}` {types[f.type]}" for f in bronze_schema(feed))
+    return spark.createDataFrame([], ddl)
+
+
+class FileRejected(Exception):
+    """The whole file cannot be landed."""
+
+
+@dataclass
+class ParsedFile:
+    """The records of one file, column by column (one list per feed field, plus line numbers):
+    landing builds Arrow columns from them without a per-record dictionary."""
+
+    fields: tuple[str, ...]
+    line_numbers: list[int] = field(default_factory=list)
+    columns: dict[str, list[str | None]] = field(default_factory=dict)
+    # line, raw text, error, rule name (malformed_record, or malformed_frame for raw frames)
+    malformed: list[tuple[int, str, str, str]] = field(default_factory=list)
+    lines: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.columns:
+            self.columns = {f: [] for f in self.fields}
+
+    @property
+    def n_records(self) -> int:
+        return len(self.line_numbers)
+
+    @property
+    def records(self) -> list[tuple[int, dict[str, str | None]]]:
+        """(line, {field: text}) per record — a convenience view for tests and debugging."""
+        names = list(self.columns)
+        rows = zip(*(self.columns[n] for n in names), strict=True)
+        return [
+            (n, dict(zip(names, r, strict=True)))
+            for n, r in zip(self.line_numbers, rows, strict=False)
+        ]
+
+    def add(self, number: int, record: dict[str, str | None]) -> None:
+        self.line_numbers.append(number)
+        for name, values in self.columns.items():
+            values.append(record.get(name))
+
+
+_float_repr = float.__repr__
+
+
+def as_text(value: object) -> str | None:
+    """A JSON value as the text bronze keeps: strings as they are, numbers as JSON writes them
+    (``json.dumps`` gives the same text as ``str``/``repr`` for ints and finite floats, at a
+    fraction of the cost), anything else as its `json.dumps` text."""
+    kind = type(value)
+    if kind is str:
+        return value  # type: ignore[return-value]
+    if value is None:
+        return None
+    if kind is int:
+        return str(value)
+    if kind is float and math.isfinite(value):  # type: ignore[arg-type]
+        return _float_repr(value)  # type: ignore[arg-type]
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
+    """One JSON object per line; blank lines are ignored; anything else is a malformed line."""
+    out = ParsedFile(feed.fields)
+    targets = [(name, out.columns[name]) for name in feed.fields]
+    numbers = out.line_numbers
+    loads = json.loads
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        out.lines += 1
+        try:
+            text = raw.decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError as exc:
+            out.malformed.append(
+                (number, raw.decode("utf-8", "replace"), f"not UTF-8: {exc}", MALFORMED)
+            )
+            continue
+        try:
+            obj = loads(text)
+        except json.JSONDecodeError as exc:
+            out.malformed.append(
+                (number, text, f"not JSON: {exc.msg} at column {exc.colno}", MALFORMED)
+            )
+            continue
+        if type(obj) is not dict:
+            out.malformed.append((number, text, "not a JSON object", MALFORMED))
+            continue
+        numbers.append(number)
+        get = obj.get
+        for name, values in targets:
+            values.append(as_text(get(name)))
+    return out
+
+
+def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
+    """UTF-8 CSV with a header naming the contract fields; a row of the wrong width is malformed."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(f"not UTF-8: {exc}") from None
+    lines = text.split("\n")
+    header = next(csv.reader([lines[0].rstrip("\r")])) if lines and lines[0].strip() else []
+    header = [h.strip() for h in header]
+    missing = [f for f in feed.required if f not in header]
+    if missing:
+        raise FileRejected(f"CSV header lacks required columns: {', '.join(missing)}")
+    index = {name: i for i, name in enumerate(header) if name in feed.fields}
+    out = ParsedFile(feed.fields)
+    numbers = out.line_numbers
+    targets = [(out.columns[f], index.get(f)) for f in feed.fields]
+    for number, line in enumerate(lines[1:], start=2):
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        out.lines += 1
+        try:
+            row = next(csv.reader(io.StringIO(line)))
+        except csv.Error as exc:
+            out.malformed.append((number, line, f"CSV error: {exc}", MALFORMED))
+            continue
+        if len(row) != len(header):
+            out.malformed.append(
+                (
+                    number,
+                    line,
+                    f"CSV row has {len(row)} fields, header has {len(header)}",
+                    MALFORMED,
+                )
+            )
+            continue
+        numbers.append(number)
+        for values, i in targets:
+            values.append(row[i] if i is not None and row[i] != "" else None)
+    return out
+
+
+def parse_json(data: bytes, feed: Feed) -> ParsedFile:
+    """One JSON object per file (e.g. a freight envelope): one record at line 1, else the whole
+    file is one malformed record."""
+    out = ParsedFile(feed.fields)
+    if not data.strip():
+        return out
+    out.lines = 1
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        out.malformed.append((1, data.decode("utf-8", "replace"), f"not UTF-8: {exc}", MALFORMED))
+        return out
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        error = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        out.malformed.append((1, text, error, MALFORMED))
+        return out
+    if type(obj) is not dict:
+        out.malformed.append((1, text, "not a JSON object", MALFORMED))
+        return out
+    out.add(1, {name: as_text(obj.get(name)) for name in feed.fields})
+    return out
+
+
+# the generic parsers, by file type; a feed adds its own (Feed.parsers)
+GENERIC_PARSERS: dict[str, Callable[[bytes, Feed], ParsedFile]] = {
+    ".jsonl": parse_jsonl,
+    ".csv": parse_csv,
+    ".json": parse_json,
+}
+
+
+def parse_file(path: Path, feed: Feed) -> ParsedFile:
+    """Parse a landing file of ``feed`` with the parser of its file type (the feed's own, else a
+    generic one); raises FileRejected when it cannot be read at all."""
+    suffix = path.suffix.lower()
+    if suffix not in feed.extensions:
+        raise FileRejected(
+            f"unsupported file type {suffix or '(none)'} for feed {feed.key}; "
+            f"expected {', '.join(feed.extensions)}"
+        )
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FileRejected(f"cannot read: {exc}") from None
+    own = feed.parser_for(suffix)
+    if own is not None:
+        return own(data, feed)
+    parser = GENERIC_PARSERS.get(suffix)
+    if parser is None:
+        raise FileRejected(f"no parser for {suffix} files (feed {feed.key})")
+    parsed = parser(data, feed)
+    for name, value in feed.constants:
+        parsed.columns[name] = [value] * parsed.n_records
+    return parsed
+
+
+@dataclass
+class LandingResult:
+    """What one landing pass did for one feed."""
+
+    feed: str
+    landed_files: int = 0
+    skipped_files: int = 0
+    rejected_files: int = 0
+    records: int = 0
+    malformed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def folder_dates(lake: Path, feed: Feed) -> list[dt.date]:
+    """Date folders present in the feed's landing directory."""
+    base = lake / "landing" / feed.domain / feed.name
+    dates = []
+    if base.is_dir():
+        for child in sorted(base.iterdir()):
+            if child.is_dir():
+                try:
+                    dates.append(dt.date.fromisoformat(child.name))
+                except ValueError:
+                    continue
+    return dates
+
+
+def candidate_files(
+    lake: Path, feed: Feed, dates: Iterable[dt.date] | None
+) -> list[tuple[dt.date, Path]]:
+    """Files of the feed in date-folder order, then file-name order."""
+    wanted = set(dates) if dates is not None else None
+    out = []
+    base = lake / "landing" / feed.domain / feed.name
+    for day in folder_dates(lake, feed):
+        if wanted is not None and day not in wanted:
+            continue
+        for path in sorted((base / day.isoformat()).iterdir()):
+            if path.is_file() and not path.name.startswith("."):
+                out.append((day, path))
+    return out
+
+
+def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str] | None = None):
+    t = registry.table(table_name)
+    write_deltalake(
+        str(t.location(lake)),
+        data,
+        mode="append",
+        partition_by=partition_by or None,
+        schema_mode="merge",
+    )
+
+
+def _bronze_rows(
+    feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime, parsed: ParsedFile
+) -> pa.Table:
+    n = parsed.n_records
+    columns: dict[str, list] = {f: parsed.columns[f] for f in feed.fields}
+    columns["_source_file"] = [rel] * n
+    columns["_line"] = parsed.line_numbers
+    columns["_file_sm3"] = [digest] * n
+    columns["_landed_at"] = [landed_at] * n
+    columns["_folder_date"] = [day] * n
+    return pa.Table.from_pydict(columns, schema=bronze_schema(feed))
+
+
+def _malformed_rows(
+    feed: Feed, rel: str, digest: str, landed_at: dt.datetime, parsed: ParsedFile
+) -> pa.Table:
+    schema = quarantine_schema(feed)
+    n = len(parsed.malformed)
+    columns: dict[str, list] = {name: [None] * n for name in schema.names}
+    columns["failed_rules"] = [[rule] for *_, rule in parsed.malformed]
+    columns["raw_record"] = [raw for _, raw, _, _ in parsed.malformed]
+    columns["error"] = [error for _, _, error, _ in parsed.malformed]
+    columns["_source_file"] = [rel] * n
+    columns["_line"] = [line for line, *_ in parsed.malformed]
+    columns["_file_sm3"] = [digest] * n
+    columns["_landed_at"] = [landed_at] * n
+    columns["_quarantined_at"] = [landed_at] * n
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+# files larger than this in total are parsed by a pool of processes (JSON and CSV parsing is
+# Python work; one process per core lands a province's day in a fraction of the time)
+PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+WORKERS_ENV = "LAKEHOUSE_LANDING_WORKERS"
+
+
+@dataclass
+class PreparedFile:
+    """One landing file digested and parsed into its bronze and quarantine rows (in a worker)."""
+
+    day: dt.date
+    rel: str
+    digest: str
+    size: int
+    skipped: bool = False
+    error: str | None = None
+    bronze: pa.Table | None = None
+    malformed_rows: pa.Table | None = None
+    lines: int = 0
+    records: int = 0
+    malformed: int = 0
+
+
+def prepare_file(
+    lake: Path,
+    feed: Feed,
+    day: dt.date,
+    path: Path,
+    landed_at: dt.datetime,
+    known: frozenset[str] | set[str],
+) -> PreparedFile:
+    """SM3 digest, parse and Arrow rows of one file (a top-level function: pool workers run it)."""
+    rel = str(path.relative_to(lake))
+    digest = sm3_file(path)
+    prepared = PreparedFile(day=day, rel=rel, digest=digest, size=path.stat().st_size)
+    if digest in known:
+        prepared.skipped = True
+        return prepared
+    try:
+        parsed = parse_file(path, feed)
+    except FileRejected as exc:
+        prepared.error = str(exc)
+        return prepared
+    prepared.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed)
+    prepared.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed)
+    prepared.lines = parsed.lines
+    prepared.records = parsed.n_records
+    prepared.malformed = len(parsed.malformed)
+    return prepared
+
+
+def landing_workers() -> int:
+    """Parser processes for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one per core (≤ 8).
+
+    Callers pass it to :func:`land_feed` explicitly: worker processes are *spawned*, and spawning
+    re-imports the caller's ``__main__`` script, which is only safe behind an
+    ``if __name__ == "__main__":`` guard (the CLI, Dagster and pytest have one)."""
+    configured = os.environ.get(WORKERS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _prepared_files(
+    lake: Path,
+    feed: Feed,
+    files: list[tuple[dt.date, Path]],
+    landed_at: dt.datetime,
+    known: set[str],
+    workers: int,
+) -> Iterator[PreparedFile]:
+    """Every file prepared, in order: in this process for a small landing, else in a pool of
+    spawned processes (never forked: the embedded engine runs threads in this process) with a
+    bounded number of files in flight, so memory stays flat however large the landing is."""
+    total = sum(path.stat().st_size for _, path in files)
+    if workers == 1 or len(files) < 2 or total < PARALLEL_MIN_BYTES:
+        for day, path in files:
+            yield prepare_file(lake, feed, day, path, landed_at, known)
+        return
+    frozen = frozenset(known)
+    in_flight: deque[Future[PreparedFile]] = deque()
+    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+        pending = iter(files)
+        for day, path in pending:
+            in_flight.append(pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen))
+            if len(in_flight) >= 2 * workers:
+                break
+        while in_flight:
+            yield in_flight.popleft().result()
+            nxt = next(pending, None)
+            if nxt is not None:
+                day, path = nxt
+                in_flight.append(
+                    pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen)
+                )
+
+
+def land_feed(
+    lake: Path,
+    feed: Feed,
+    dates: Iterable[dt.date] | None = None,
+    progress: Callable[[str], None] | None = None,
+    batch_rows: int = 2_000_000,
+    workers: int = 1,
+) -> LandingResult:
+    """Land every not-yet-landed file of ``feed`` (optionally only the given date folders).
+
+    ``workers`` > 1 parses large landings in that many spawned processes (see
+    :func:`landing_workers`); files are still recorded in order, so the result is the same."""
+    say = progress or (lambda _msg: None)
+    result = LandingResult(feed=feed.key)
+    known = known_digests(lake)
+    landed_at = now_beijing()
+    pending_bronze: list[pa.Table] = []
+    pending_malformed: list[pa.Table] = []
+    pending_files: list[dict] = []
+    rejected: list[dict] = []
+
+    def flush() -> None:
+        if not pending_files:
+            return
+        digests = [f["file_sm3"] for f in pending_files]
+        delete_partial(lake, feed.bronze_table, digests)
+        delete_partial(lake, feed.quarantine_table, digests)
+        partitions = list(feed.bronze_partition_by)
+        bronze = pa.concat_tables(pending_bronze)
+        if bronze.num_rows:
+            _append(lake, feed.bronze_table, bronze, partitions)
+        malformed = pa.concat_tables(pending_malformed)
+        if malformed.num_rows:
+            _append(lake, feed.quarantine_table, malformed)
+        _append(lake, "ops.landing__files", pa.Table.from_pylist(pending_files, FILES_SCHEMA))
+        pending_bronze.clear()
+        pending_malformed.clear()
+        pending_files.clear()
+
+    files = candidate_files(lake, feed, dates)
+    rows_in_batch = 0
+    for prepared in _prepared_files(lake, feed, files, landed_at, known, workers):
+        rel, digest = prepared.rel, prepared.digest
+        if prepared.skipped or digest in known:  # landed before, or a copy earlier in this pass
+            result.skipped_files += 1
+            continue
+        known.add(digest)
+        if prepared.error is not None:
+            result.rejected_files += 1
+            result.errors.append(f"{rel}: {prepared.error}")
+            rejected.append(
+                {
+                    "file_path": rel,
+                    "domain": feed.domain,
+                    "feed": feed.name,
+                    "file_sm3": digest,
+                    "error": prepared.error,
+                    "rejected_at": landed_at,
+                }
+            )
+            say(f"  rejected {rel}: {prepared.error}")
+            continue
+        assert prepared.bronze is not None and prepared.malformed_rows is not None
+        pending_bronze.append(prepared.bronze)
+        pending_malformed.append(prepared.malformed_rows)
+        pending_files.append(
+            {
+                "file_path": rel,
+                "domain": feed.domain,
+                "feed": feed.name,
+                "folder_date": prepared.day,
+                "file_sm3": digest,
+                "size_bytes": prepared.size,
+                "lines": prepared.lines,
+                "records": prepared.records,
+                "malformed": prepared.malformed,
+                "status": "landed",
+                "landed_at": landed_at,
+                "published_at": None,
+            }
+        )
+        result.landed_files += 1
+        result.records += prepared.records
+        result.malformed += prepared.malformed
+        if prepared.malformed:
+            say(f"  {rel}: {prepared.malformed} malformed line(s) quarantined")
+        rows_in_batch += prepared.records
+        if rows_in_batch >= batch_rows:
+            flush()
+            rows_in_batch = 0
+            say(f"  {feed.key}: {result.landed_files} files, {result.records:,} records landed")
+    flush()
+    if rejected:
+        _append(
+            lake, "ops.landing__rejected_files", pa.Table.from_pylist(rejected, REJECTED_SCHEMA)
+        )
+    say(
+        f"{feed.key}: landed {result.landed_files} file(s), {result.records:,} records, "
+        f"{result.malformed} malformed, {result.skipped_files} already landed, "
+        f"{result.rejected_files} rejected"
+    )
+    return result
