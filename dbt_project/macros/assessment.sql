@@ -1,12 +1,12 @@
 {#-
   Assessment (考核) helpers: periods, which level reports which indicator, and the scoring rules
-  (shared/domain/telematics.md "Scoring"). Every threshold and weight comes from var('rules'),
-  the mirror of transforms/rules.yaml.
+  (shared/domain/telematics.md "Scoring"). Every threshold and weight comes from the telematics
+  sections of the rules file of the run (var('rules')['telematics'], see macros/rules.sql).
 -#}
 
-{#- The rules of this run (var `rules`, same structure as transforms/rules.yaml). -#}
+{#- The telematics rules of this run (transforms/telematics/rules.yaml with the run's overrides). -#}
 {% macro assessment_rules() -%}
-    {%- set rules = var('rules') -%}
+    {%- set rules = domain_rules('telematics') -%}
     {%- if rules.attribution.vehicle_version != 'period_end' -%}
         {{ exceptions.raise_compiler_error(
             "rules.attribution.vehicle_version = '" ~ rules.attribution.vehicle_version

@@ -1,9 +1,13 @@
 """Zip the dashboards-as-code folder into a Superset import bundle.
 
-Substitutes ``@SERVING_DB@`` (the DuckDB serving file) and ``@EXTENSION_DIR@`` (its extension
-directory), checks every file parses, that every chart is on a dashboard's ``position`` and that every
-chart / dataset / native-filter uuid reference resolves to a file of the bundle,
-then writes a zip that ``superset import-dashboards -p <zip> -u admin`` accepts.
+``dashboards/`` holds the shared ``metadata.yaml`` and ``databases/``, and one folder per domain
+(``dashboards/<domain>/{charts,datasets,dashboards}/``; a new domain is a new folder, nothing here
+names one). Each domain's files go to ``<kind>/<domain>/…`` of the bundle (Superset reads a file's
+kind from its first path component). Substitutes ``@SERVING_DB@`` (the DuckDB serving file) and
+``@EXTENSION_DIR@`` (its extension directory), checks every file parses, that every uuid is
+declared once, that every chart is on a dashboard's ``position`` and that every chart / dataset /
+native-filter uuid reference resolves to a file of the bundle, then writes a zip that
+``superset import-dashboards -p <zip> -u admin`` accepts.
 
     python infra/superset/build_bundle.py --serving-db .superset/serving.duckdb --out bundle.zip
 """
@@ -20,6 +24,35 @@ import yaml
 HERE = Path(__file__).resolve().parent
 SOURCE_DIR = HERE / "dashboards"
 BUNDLE_ROOT = "lakehouse_dashboards"  # Superset strips the zip's first path component
+SHARED = ("metadata.yaml", "databases")  # dashboards/ entries every domain shares
+DOMAIN_KINDS = ("charts", "datasets", "dashboards")  # what a domain folder holds for the bundle
+NOT_BUNDLED = ("views.yaml",)  # a domain's serving views (serving.py)
+
+
+def source_files(source_dir: Path = SOURCE_DIR) -> dict[str, Path]:
+    """``{bundle path: file}``: the shared files as they are, each domain's as ``<kind>/<domain>/…``."""
+    source_dir = Path(source_dir)
+    files: dict[str, Path] = {}
+    unexpected: list[str] = []
+    for entry in sorted(source_dir.iterdir()):
+        if entry.name in SHARED:
+            paths = [entry] if entry.is_file() else sorted(entry.rglob("*.yaml"))
+            files.update({p.relative_to(source_dir).as_posix(): p for p in paths})
+        elif entry.is_dir():  # a domain
+            for path in sorted(entry.rglob("*.yaml")):
+                kind, *rest = path.relative_to(entry).parts
+                if kind in DOMAIN_KINDS and rest:
+                    files["/".join((kind, entry.name, *rest))] = path
+                elif kind not in NOT_BUNDLED:
+                    unexpected.append(path.relative_to(source_dir).as_posix())
+        elif entry.suffix == ".yaml":
+            unexpected.append(entry.name)
+    if unexpected:
+        raise ValueError(
+            f"bad bundle: {unexpected} are neither shared ({', '.join(SHARED)}) nor a domain's "
+            f"<domain>/{{{','.join(DOMAIN_KINDS)}}}/ file"
+        )
+    return files
 
 
 def chart_uuids_in_position(dashboard: dict) -> set[str]:
@@ -32,11 +65,16 @@ def chart_uuids_in_position(dashboard: dict) -> set[str]:
 
 
 def check_references(docs: dict[str, dict]) -> None:
-    """Every chart is on a dashboard and every uuid a file refers to is a file of the bundle."""
+    """Every uuid is declared once, every chart is on a dashboard and every uuid a file refers to
+    is a file of the bundle."""
     charts = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("charts/")}
     datasets = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("datasets/")}
     databases = {doc["uuid"] for rel, doc in docs.items() if rel.startswith("databases/")}
     errors: list[str] = []
+    declared: dict[str, str] = {}
+    for rel, doc in docs.items():
+        if "uuid" in doc and (first := declared.setdefault(doc["uuid"], rel)) != rel:
+            errors.append(f"{rel}: uuid {doc['uuid']} is also {first}'s")
     on_dashboards: set[str] = set()
     for rel, doc in docs.items():
         if rel.startswith("dashboards/"):
@@ -65,11 +103,11 @@ def render_bundle(serving_db: Path, extension_dir: Path, source_dir: Path = SOUR
         "@EXTENSION_DIR@": str(Path(extension_dir).resolve()),
     }
     files: dict[str, str] = {}
-    for path in sorted(source_dir.rglob("*.yaml")):
+    for rel, path in source_files(source_dir).items():
         text = path.read_text(encoding="utf-8")
         for token, value in substitutions.items():
             text = text.replace(token, value)
-        files[path.relative_to(source_dir).as_posix()] = text
+        files[rel] = text
 
     docs = {rel: yaml.safe_load(text) for rel, text in files.items()}
     check_references(docs)

@@ -1,17 +1,20 @@
-"""Build the DuckDB serving file that Superset queries: views over the lake's Delta tables.
+"""Build the DuckDB serving file that Superset queries: one view per gold Delta table.
 
 The file holds no data, only views over ``delta_scan('<lake>/<layer>/<table>')``, so every new
 Delta version is visible to the next query with no refresh step. The ``delta`` extension is
 installed OFFLINE from the ``duckdb_extension_delta`` wheel into a project-owned extension directory
 (never from the network), and connections must use that directory with autoinstall off.
 
-Every view is declared once, in ``VIEWS``: its SQL names the Delta tables it reads as ``{source}``
-placeholders (keys of ``SOURCES``). Required views fail the build when a table is missing; the
-others are only created when all their tables exist (a lake from before Issue 3 still serves the
-county dashboard) and are dropped when a table disappears. Delta ``timestamp`` columns (UTC-tagged
-GMT+8 wall-clock, docs/tables.md) are served as naive ``TIMESTAMP`` wall-clock values.
+Each domain declares its views in ``dashboards/<domain>/views.yaml`` (a new domain is a new folder;
+nothing here names one). A view is ``SELECT *`` over one gold table: the business logic lives in
+the dbt gold models. Required views fail the build when their table is missing; the others are only
+created when it exists (a lake from before Issue 3 still serves the county dashboard) and are
+dropped when it disappears. Delta ``timestamp`` columns (UTC-tagged GMT+8 wall-clock,
+docs/tables.md) are served as naive ``TIMESTAMP`` wall-clock values. The one thing computed at
+query time is what depends on the day someone looks (``reached_today``: a gold date column
+compared with today's Beijing date).
 
-Runs in the main env or the Superset env: stdlib + duckdb (1.5.5 in both) only.
+Runs in the main env or the Superset env: stdlib + duckdb (1.5.5 in both) + PyYAML (in both).
 
     python infra/superset/serving.py --lake lake --out .superset/serving.duckdb
 """
@@ -21,126 +24,87 @@ from __future__ import annotations
 import argparse
 import glob
 import os
-import string
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
+SHARED_DIRS = frozenset({"databases"})  # dashboards/ folders shared by every domain
+VIEWS_FILE = "views.yaml"
 
-# Delta tables the views read: placeholder -> path below the lake root (contracts: docs/tables.md)
-SOURCES: dict[str, str] = {
-    "vehicle_days": "gold/telematics__vehicle_days",
-    "county_days": "gold/telematics__county_days",
-    "assessments": "gold/telematics__assessments",
-    "violation_events": "silver/telematics__violation_events",
-    "vehicles": "silver/telematics__vehicles",
-    "counties": "silver/telematics__counties",
-    "platform_links": "silver/telematics__platform_links",
-    "platform_checks": "silver/telematics__platform_checks",
-    "rectification_items": "ops/telematics__rectification_items",
-    "rectification_events": "ops/telematics__rectification_events",
-}
-
-# "today" for overdue items: the Beijing calendar day, like rectification.py's now_beijing()
+# "today" for reached_today flags: the Beijing calendar day, like rectification.py's now_beijing()
 BEIJING_TODAY = "CAST(timezone('Asia/Shanghai', now()) AS DATE)"
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today"}
 
 
 @dataclass(frozen=True)
 class View:
-    """One view of the serving file; ``sql`` reads Delta tables through ``{source}`` fields."""
+    """One view of the serving file: ``SELECT *`` over the gold table ``table`` (layer.name)."""
 
+    domain: str
     name: str
-    sql: str
+    table: str
     required: bool = False
     comment: str = ""
+    reached_today: tuple[tuple[str, str], ...] = ()  # (flag column, date column)
 
     @property
-    def sources(self) -> tuple[str, ...]:
-        fields = [f for _, f, _, _ in string.Formatter().parse(self.sql) if f]
-        return tuple(dict.fromkeys(fields))
+    def path(self) -> str:
+        """The table's location below the lake root."""
+        return self.table.replace(".", "/", 1)
+
+    def select(self, scan: str) -> str:
+        """The view's SQL over ``scan`` (the table as a subquery)."""
+        flags = "".join(
+            f', coalesce("{date}" <= {BEIJING_TODAY}, false) AS "{flag}"'
+            for flag, date in self.reached_today
+        )
+        return f"SELECT *{flags} FROM {scan} AS t"
 
 
-VIEWS: tuple[View, ...] = (
-    View("telematics__vehicle_days", "SELECT * FROM {vehicle_days}", True, "车辆日统计"),
-    View("telematics__county_days", "SELECT * FROM {county_days}", True, "县区日统计"),
-    View(
-        "telematics__assessments",
-        """
-        SELECT a.*,
-               rank() OVER (PARTITION BY level, period_type, period
-                            ORDER BY score DESC NULLS LAST) AS score_rank
-        FROM {assessments} AS a
-        """,
-        comment="考核结果（各层级、各周期）+ 同层级同周期得分排名",
-    ),
-    View(
-        "telematics__violation_events",
-        "SELECT e.*, strftime(e.day, '%Y-%m') AS period FROM {violation_events} AS e",
-        comment="违法违规事件（原样）",
-    ),
-    View(
-        "telematics__violations",
-        """
-        WITH vehicle AS (  -- the CURRENT version of each vehicle (else its latest one)
-            SELECT plate, plate_color, vehicle_type, county_code, enterprise_id, platform_id
-            FROM {vehicles}
-            QUALIFY row_number() OVER (
-                PARTITION BY plate, plate_color
-                ORDER BY is_current DESC NULLS LAST, valid_from DESC NULLS LAST) = 1
-        ), county AS (
-            SELECT county_code, name AS county_name  -- the current version of each county
-            FROM {counties} WHERE is_current
-        )
-        SELECT e.event_id, e.day, strftime(e.day, '%Y-%m') AS period, e.kind,
-               e.plate, e.plate_color, v.vehicle_type,
-               v.county_code, coalesce(c.county_name, v.county_code, '未登记车辆') AS county_name,
-               v.enterprise_id, v.platform_id,
-               e.start_at, e.end_at, e.points, e.max_speed, e.limit_kmh, e.minutes,
-               e.lon, e.lat, e.detail
-        FROM {violation_events} AS e
-        LEFT JOIN vehicle AS v ON v.plate = e.plate AND v.plate_color = e.plate_color
-        LEFT JOIN county AS c ON c.county_code = v.county_code
-        """,
-        comment="违法违规事件 + 车辆当前所属县区/企业/平台",
-    ),
-    View(
-        "telematics__rectification",
-        f"""
-        WITH latest AS (  -- status = latest event (ties: the furthest along)
-            SELECT item_id, status, "at" AS status_at, "by" AS status_by, note AS status_note
-            FROM {{rectification_events}}
-            QUALIFY row_number() OVER (
-                PARTITION BY item_id
-                ORDER BY "at" DESC, CASE status WHEN 'closed' THEN 3 WHEN 'reported' THEN 2
-                                              WHEN 'overdue' THEN 1 ELSE 0 END DESC) = 1
-        )
-        SELECT i.*, coalesce(l.status, 'open') AS status, l.status_at, l.status_by, l.status_note,
-               coalesce(l.status, 'open') = 'open' AND i.report_due < {BEIJING_TODAY}
-                   AS overdue_now
-        FROM {{rectification_items}} AS i
-        LEFT JOIN latest AS l ON l.item_id = i.item_id
-        """,
-        comment="整改清单：整改项 + 当前状态（最新事件）+ 是否已逾期",
-    ),
-    View(
-        "telematics__platform_checks",
-        """
-        SELECT c.*, strftime(c.sent_at, '%Y-%m') AS period,
-               coalesce(c.answered_at IS NOT NULL AND c.response_s <= 900, false)
-                   AS answered_in_time
-        FROM {platform_checks} AS c
-        """,
-        comment="查岗记录（15 分钟内应答为有效应答）",
-    ),
-    View(
-        "telematics__platform_link_events",
-        """SELECT l.*, strftime(l."at", '%Y-%m') AS period FROM {platform_links} AS l""",
-        comment="平台链路上线/断开事件",
-    ),
-)
+def domains(root: Path = DASHBOARDS_DIR) -> list[str]:
+    """The domain folders of ``root`` (every folder but the shared ones)."""
+    return sorted(p.name for p in Path(root).iterdir() if p.is_dir() and p.name not in SHARED_DIRS)
+
+
+def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
+    """Every domain's views (``<root>/<domain>/views.yaml``), checked: names unique and prefixed
+    with their domain, tables ``gold.<table>``, no unknown keys."""
+    views: list[View] = []
+    for domain in domains(root):
+        path = Path(root) / domain / VIEWS_FILE
+        if not path.is_file():
+            continue
+        for entry in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("views", []):
+            where = f"{path}: view {entry.get('name')!r}"
+            if unknown := set(entry) - _VIEW_KEYS:
+                raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+            layer, _, table = str(entry.get("table", "")).partition(".")
+            reached = tuple((entry.get("reached_today") or {}).items())
+            names = [entry.get("name", ""), layer, table, *(c for pair in reached for c in pair)]
+            if not all(_IDENTIFIER.match(str(n)) for n in names):
+                raise ValueError(f"{where}: name, table (<layer>.<table>) and columns must be "
+                                 "lowercase identifiers")  # fmt: skip
+            if layer != "gold":  # the business logic lives in the dbt gold models
+                raise ValueError(f"{where}: serves {entry['table']}; views read gold tables only")
+            if not entry["name"].startswith(f"{domain}__"):
+                raise ValueError(f"{where}: a view of domain {domain} is named {domain}__<entity>")
+            views.append(View(domain, entry["name"], entry["table"],
+                              bool(entry.get("required", False)), entry.get("comment", ""),
+                              reached))  # fmt: skip
+    names = [v.name for v in views]
+    if duplicates := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"views declared twice under {root}: {duplicates}")
+    return tuple(views)
+
+
+VIEWS: tuple[View, ...] = load_views()
 
 EXTENSION_REL = Path("duckdb_extension_delta/extensions") / f"v{duckdb.__version__}"
 EXTENSION_FILE = "delta.duckdb_extension"
@@ -195,19 +159,20 @@ def build_serving_db(
     out: Path,
     extension_file: str | Path | None = None,
     extension_dir: Path | None = None,
+    views: tuple[View, ...] = VIEWS,
 ) -> Path:
-    """Create or refresh ``out`` with the ``VIEWS`` whose Delta tables exist. Idempotent.
+    """Create or refresh ``out`` with the ``views`` whose Delta tables exist. Idempotent.
 
     Returns the resolved path of the DuckDB file. Raises if a table of a required view is missing,
     because a view over a missing table would only fail later, inside a dashboard. Optional views
-    whose tables are missing are dropped (see ``plan_views``).
+    whose tables are missing are dropped (see ``plan_views``), and so is any view of the file that
+    ``views`` does not declare.
     """
     lake = Path(lake).resolve()
     out = Path(out).resolve()
     extension_dir = Path(extension_dir or default_extension_dir()).resolve()
-    built, skipped = plan_views(lake)
-    missing = sorted({SOURCES[s] for v in skipped if v.required for s in v.sources
-                      if not _exists(lake, s)})  # fmt: skip
+    built, skipped = plan_views(lake, views)
+    missing = sorted(v.table for v in skipped if v.required)
     if missing:
         raise FileNotFoundError(f"gold Delta tables missing under {lake}: {', '.join(missing)}")
 
@@ -218,12 +183,15 @@ def build_serving_db(
     try:
         con.execute(f"FORCE INSTALL '{_sql_str(ext)}'")
         con.execute("LOAD delta")
-        scans = {s: _scan(con, lake / SOURCES[s]) for v in built for s in v.sources}
-        for view in VIEWS:
-            if view not in built:
-                con.execute(f"DROP VIEW IF EXISTS main.{view.name}")
-                continue
-            select = view.sql.format(**scans)
+        declared = {v.name for v in built}
+        existing = con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
+        ).fetchall()
+        for (name,) in existing:  # views of missing tables, and views no domain declares any more
+            if name not in declared:
+                con.execute(f'DROP VIEW main."{name}"')
+        for view in built:
+            select = view.select(_scan(con, lake / view.path))
             con.execute(f"CREATE OR REPLACE VIEW main.{view.name} AS {select}")
             # bind now: a broken view fails here, not inside a dashboard
             con.execute(f"SELECT * FROM main.{view.name} LIMIT 0")
@@ -235,15 +203,11 @@ def build_serving_db(
     return out
 
 
-def plan_views(lake: Path) -> tuple[list[View], list[View]]:
-    """Split ``VIEWS`` into (views whose Delta tables all exist, views missing a table)."""
+def plan_views(lake: Path, views: tuple[View, ...] = VIEWS) -> tuple[list[View], list[View]]:
+    """Split ``views`` into (views whose Delta table exists, views whose table is missing)."""
     lake = Path(lake).resolve()
-    built = [v for v in VIEWS if all(_exists(lake, s) for s in v.sources)]
-    return built, [v for v in VIEWS if v not in built]
-
-
-def _exists(lake: Path, source: str) -> bool:
-    return (lake / SOURCES[source] / "_delta_log").is_dir()
+    built = [v for v in views if (lake / v.path / "_delta_log").is_dir()]
+    return built, [v for v in views if v not in built]
 
 
 def _scan(con: duckdb.DuckDBPyConnection, table: Path) -> str:
@@ -274,10 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         extension_file=args.extension_file,
         extension_dir=args.extension_dir,
     )
-    built, skipped = plan_views(args.lake)
+    _, skipped = plan_views(args.lake)
     for view in skipped:
-        tables = ", ".join(SOURCES[s] for s in view.sources if not _exists(args.lake.resolve(), s))
-        print(f"serving: no view {view.name} (missing {tables})", file=sys.stderr)
+        print(f"serving: no view {view.name} (missing {view.table})", file=sys.stderr)
     print(out)
     return 0
 

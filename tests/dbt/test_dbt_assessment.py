@@ -1,5 +1,6 @@
-"""End-to-end test of the assessment layer (dbt_project/models/marts/assessment): a tiny lake,
-`dbt build` in embedded mode, then the exact values of gold.telematics__assessments.
+"""End-to-end test of the assessment (dbt_project/models/intermediate/telematics and
+marts/telematics/fct_telematics__assessments): a tiny lake, `dbt build` in embedded mode with the
+rules file as --vars, then the exact values of gold.telematics__assessments.
 
 The eleven source tables are written as Delta through an in-process Sail server (schemas of
 docs/tables.md), exactly as in test_dbt_project.py; dbt (embedded Sail, fresh catalog) registers
@@ -26,19 +27,20 @@ from __future__ import annotations
 
 import contextlib
 import math
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from deltalake import DeltaTable
+
+from transforms.rules import dbt_vars, load_rules
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = ROOT / "dbt_project"
-RULES_FILE = ROOT / "transforms" / "rules.yaml"
 
 D1, D2, D3 = "2024-05-01", "2024-05-02", "2024-05-03"
 MONTH_MINUTES = 31 * 24 * 60  # May
@@ -494,13 +496,16 @@ def _no_default_spark_session() -> Iterator[None]:
         SparkSession._active_session.session = saved_active
 
 
-def _dbt_build(tmp: Path) -> list[tuple[str, str, str, str | None]]:
-    """Run `dbt build` in embedded mode; return (resource_type, name, status, tested model) per
-    node (the model only for unit tests)."""
+def _dbt_build(
+    tmp: Path, rules: dict | None = None, command: str = "build", select: str | None = None
+) -> list[tuple[str, str, str, str | None]]:
+    """Run `dbt <command>` in embedded mode with `rules` (default: the rules file) as --vars, as
+    the orchestrator does; return (resource_type, name, status, tested model) per node (the
+    model only for unit tests)."""
     from dbt.cli.main import dbtRunner
 
     args = [
-        "build",
+        command,
         "--project-dir", str(PROJECT_DIR),
         "--profiles-dir", str(PROJECT_DIR),
         "--target", "embedded",
@@ -508,6 +513,8 @@ def _dbt_build(tmp: Path) -> list[tuple[str, str, str, str | None]]:
         "--log-path", str(tmp / "logs"),
         "--no-use-colors",
         "--quiet",
+        "--vars", dbt_vars(load_rules() if rules is None else rules),
+        *(["--select", select] if select else []),
     ]  # fmt: skip
     with _no_default_spark_session():
         result = dbtRunner().invoke(args)
@@ -735,10 +742,70 @@ def _assert_row(table: pd.DataFrame, expected: dict) -> None:
     assert not wrong, wrong
 
 
-def test_dbt_defaults_equal_the_rules_file() -> None:
-    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    rules = yaml.safe_load(RULES_FILE.read_text(encoding="utf-8"))
-    assert project["vars"]["rules"] == rules
+def test_dbt_takes_the_rules_from_the_file_at_run_time(built: dict, tmp_path: Path) -> None:
+    """A province's override of telematics.scoring.pass_score (80 -> 70), loaded by load_rules()
+    and passed as dbt_vars(), moves the pass mark of the run: same scores, other pass / fail."""
+    override = tmp_path / "rules_35.yaml"
+    override.write_text("telematics:\n  scoring:\n    pass_score: 70\n", encoding="utf-8")
+    rules = load_rules(override)
+    assert rules["telematics"]["scoring"]["pass_score"] == 70
+    source = built["lake"]
+    lake = tmp_path / "lake"
+    shutil.copytree(source, lake, ignore=lambda d, names: ["gold"] if Path(d) == source else [])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAKEHOUSE_LAKE_ABS", str(lake))
+        mp.setenv("RUST_LOG", "error")
+        mp.delenv("LAKEHOUSE_DBT_TARGET", raising=False)
+        _dbt_build(tmp_path, rules, command="run", select="+fct_telematics__assessments")
+    table = DeltaTable(str(lake / "gold" / "telematics__assessments")).to_pandas()
+    default = built["table"]
+
+    keys = ["level", "subject_id", "period_type", "period"]
+    both = default.merge(table, on=keys, suffixes=("_80", "_70"), validate="one_to_one")
+    assert len(both) == len(default) == len(table)
+    assert both["score_80"].equals(both["score_70"])
+    # between 70 and 80: failed with the rules file, pass with the override
+    for level, subject, period, score in [
+        ("county", "350902", "2024-05", COUNTY_MAY_SCORE),
+        ("enterprise", E1, D1, E1_D1_SCORE),
+        ("platform", "P1", D1, P1_D1_SCORE),
+    ]:
+        assert 70 <= score < 80
+        assert _same(_row(default, level, subject, period)["passed"], False)
+        assert _same(_row(table, level, subject, period)["passed"], True)
+    # every scored day, month and quarter passes exactly when its score reaches 70
+    scored = both[both["period_type"].isin(["day", "month", "quarter"]) & both["score_70"].notna()]
+    assert len(scored) > 0
+    assert (scored["passed_70"].astype(bool) == (scored["score_70"] >= 70)).all()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        (None, "var 'rules' missing: pass --vars from transforms.rules.dbt_vars"),
+        # the rules file before it was split per domain: no `telematics` section
+        ('{"rules": {"scoring": {"pass_score": 80}}}', "var 'rules' has no section 'telematics'"),
+    ],
+)
+def test_dbt_without_the_rules_stops_with_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variables: str | None, message: str
+) -> None:
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("LAKEHOUSE_LAKE_ABS", str(tmp_path / "lake"))
+    args = [
+        "parse",
+        "--project-dir", str(PROJECT_DIR),
+        "--profiles-dir", str(PROJECT_DIR),
+        "--target-path", str(tmp_path / "target"),
+        "--log-path", str(tmp_path / "logs"),
+        "--no-use-colors",
+        "--quiet",
+        *(["--vars", variables] if variables else []),
+    ]  # fmt: skip
+    result = dbtRunner().invoke(args)
+    assert not result.success
+    assert message in str(result.exception)
 
 
 def test_build_runs_every_assessment_model_and_unit_test(built: dict) -> None:

@@ -1,9 +1,9 @@
 """End-to-end test of dbt_project/: a tiny lake, `dbt build` in embedded mode, exact gold values.
 
 The four source tables are written as Delta through an in-process Sail server (schemas of
-docs/tables.md), then dbt (embedded Sail, fresh catalog) registers them at run start, builds the
-staging views and the gold Delta tables, and runs the data tests and unit tests. The expected
-numbers are computed here independently with `math`.
+docs/tables.md), then dbt (embedded Sail, fresh catalog, the rules file as --vars) registers them
+at run start, builds the staging views and the gold Delta tables, and runs the data tests and unit
+tests. The expected numbers are computed here independently with `math`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from deltalake import DeltaTable
+
+from transforms.rules import dbt_vars, load_rules
 
 pytestmark = pytest.mark.slow
 
@@ -304,6 +306,8 @@ def _dbt_build(tmp: Path, run: str) -> list[tuple[str, str, str]]:
         str(tmp / f"logs_{run}"),
         "--no-use-colors",
         "--quiet",
+        "--vars",
+        dbt_vars(load_rules()),
     ]
     with _no_default_spark_session():
         result = dbtRunner().invoke(args)

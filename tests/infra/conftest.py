@@ -1,8 +1,10 @@
-"""Fixtures for the infra tests: a tiny lake with known values.
+"""Fixtures for the infra tests: a tiny lake of gold tables with known values.
 
-gold county/vehicle days (dashboard 县区日报) and the Issue 3 tables behind 月度考核: gold
-assessments, silver violation events / vehicles / counties / platform links / 查岗, and the two ops
-rectification tables, each with the exact columns of docs/tables.md and rectification.py.
+The gold Delta tables the serving views read (infra/superset/dashboards/<domain>/views.yaml), each
+with the columns and types of its dbt model (dbt_project/models/marts/telematics/, docs/tables.md):
+county / vehicle days (dashboard 县区日报) and the tables behind 月度考核 — ranked assessments,
+violations with their vehicle's current county, rectification items with their status, 查岗 checks
+and platform link events. Their logic is tested in tests/dbt; here they are known inputs.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
-from superset_harness import SUPERSET_VENV, Superset, SupersetApi, running_superset
+from superset_harness import Superset, SupersetApi, require_superset_env, running_superset
 
 DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
 
@@ -86,8 +88,6 @@ def vehicle_days_frame() -> pd.DataFrame:
 
 
 TS = pa.timestamp("us", tz="UTC")  # Delta `timestamp`: GMT+8 wall-clock tagged UTC
-LINEAGE = [("_source_file", pa.string()), ("_line", pa.int64()), ("_file_sm3", pa.string()),
-           ("_landed_at", TS)]  # fmt: skip
 MONTH_1, MONTH_2 = "2026-10", "2026-11"  # MONTH_2 is the latest: the dashboard's default month
 
 ASSESSMENTS_SCHEMA = pa.schema(
@@ -108,45 +108,33 @@ ASSESSMENTS_SCHEMA = pa.schema(
        ("violation_vehicles", pa.int64()), ("connected_minutes", pa.float64()),
        ("counted_minutes", pa.float64())]
 )  # fmt: skip
-VIOLATION_EVENTS_SCHEMA = pa.schema(
-    [("event_id", pa.string()), ("day", pa.date32()), ("plate", pa.string()),
-     ("plate_color", pa.int32()), ("kind", pa.string()), ("start_at", TS), ("end_at", TS),
-     ("points", pa.int32()), ("max_speed", pa.float64()), ("limit_kmh", pa.float64()),
-     ("minutes", pa.float64()), ("lon", pa.float64()), ("lat", pa.float64()),
-     ("detail", pa.string())]
+# fct_telematics__ranked_assessments: the assessments + score_rank
+RANKED_ASSESSMENTS_SCHEMA = ASSESSMENTS_SCHEMA.append(pa.field("score_rank", pa.int64()))
+VIOLATIONS_SCHEMA = pa.schema(
+    [("event_id", pa.string()), ("day", pa.date32()), ("period", pa.string()),
+     ("kind", pa.string()), ("plate", pa.string()), ("plate_color", pa.int32()),
+     ("vehicle_type", pa.string()), ("county_code", pa.string()), ("county_name", pa.string()),
+     ("enterprise_id", pa.string()), ("platform_id", pa.string()), ("start_at", TS),
+     ("end_at", TS), ("points", pa.int32()), ("max_speed", pa.float64()),
+     ("limit_kmh", pa.float64()), ("minutes", pa.float64()), ("lon", pa.float64()),
+     ("lat", pa.float64()), ("detail", pa.string())]
 )  # fmt: skip
-VEHICLES_SCHEMA = pa.schema(
-    [("plate", pa.string()), ("plate_color", pa.int32()), ("vehicle_type", pa.string()),
-     ("enterprise_id", pa.string()), ("county_code", pa.string()), ("platform_id", pa.string()),
-     ("operating_status", pa.string()), ("speed_limit_kmh", pa.float64()),
-     ("route_id", pa.string()), ("region_id", pa.string()), ("route_exempt", pa.bool_()),
-     ("registered_at", pa.date32()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
-     ("is_current", pa.bool_()), ("_source_file", pa.string()), ("_landed_at", TS)]
-)  # fmt: skip
-COUNTIES_SCHEMA = pa.schema(
-    [("county_code", pa.string()), ("name", pa.string()), ("city_code", pa.string()),
-     ("province_code", pa.string()), ("valid_from", pa.date32()), ("valid_to", pa.date32()),
-     ("is_current", pa.bool_()), ("_source_file", pa.string()), ("_landed_at", TS)]
-)  # fmt: skip
-PLATFORM_LINKS_SCHEMA = pa.schema(
-    [("platform_id", pa.string()), ("event", pa.string()), ("at", TS), ("reason", pa.string()),
-     *LINEAGE]
-)  # fmt: skip
-PLATFORM_CHECKS_SCHEMA = pa.schema(
-    [("check_id", pa.string()), ("platform_id", pa.string()), ("enterprise_id", pa.string()),
-     ("sent_at", TS), ("answered_at", TS), ("answer", pa.string()), ("response_s", pa.int64()),
-     *LINEAGE]
-)  # fmt: skip
-# transforms/telematics/rectification.py ITEM_SCHEMA / EVENT_SCHEMA
-RECTIFICATION_ITEM_SCHEMA = pa.schema(
+RECTIFICATION_SCHEMA = pa.schema(
     [("item_id", pa.string()), ("period", pa.string()), ("kind", pa.string()),
      ("level", pa.string()), ("subject_id", pa.string()), ("subject_name", pa.string()),
      ("problem", pa.string()), ("evidence", pa.string()), ("issued_on", pa.date32()),
-     ("report_due", pa.date32()), ("rectify_until", pa.date32()), ("created_at", TS)]
+     ("report_due", pa.date32()), ("rectify_until", pa.date32()), ("created_at", TS),
+     ("status", pa.string()), ("status_at", TS), ("status_by", pa.string()),
+     ("status_note", pa.string()), ("overdue_on", pa.date32())]
 )  # fmt: skip
-RECTIFICATION_EVENT_SCHEMA = pa.schema(
-    [("item_id", pa.string()), ("status", pa.string()), ("at", TS), ("by", pa.string()),
-     ("note", pa.string())]
+PLATFORM_CHECKS_SCHEMA = pa.schema(
+    [("check_id", pa.string()), ("platform_id", pa.string()), ("enterprise_id", pa.string()),
+     ("sent_at", TS), ("period", pa.string()), ("answered_at", TS), ("answer", pa.string()),
+     ("response_s", pa.int64()), ("answered_in_time", pa.bool_())]
+)  # fmt: skip
+PLATFORM_LINK_EVENTS_SCHEMA = pa.schema(
+    [("platform_id", pa.string()), ("event", pa.string()), ("event_at", TS),
+     ("period", pa.string()), ("reason", pa.string())]
 )  # fmt: skip
 
 
@@ -256,51 +244,28 @@ def assessments_frame() -> pd.DataFrame:
     return frame[ASSESSMENTS_SCHEMA.names]
 
 
+def ranked_assessments_frame(assessments: pd.DataFrame) -> pd.DataFrame:
+    """score_rank: 1 = best score of the level in the period, equal scores share a rank."""
+    ranked = assessments.copy()
+    by_period = ranked.groupby(["level", "period_type", "period"])["score"]
+    ranked["score_rank"] = by_period.rank(method="min", ascending=False).astype("int64")
+    return ranked[RANKED_ASSESSMENTS_SCHEMA.names]
+
+
 def _ts(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hh, mm), tzinfo=dt.UTC)
 
 
-LANDED = dt.datetime(2026, 11, 3, 1, 0, tzinfo=dt.UTC)
+# each plate's CURRENT attribution: (vehicle_type, county_code, county_name, enterprise, platform)
+# 京A12345 moved from 西城区 to 东城区: its events all count for 东城区 now
+CURRENT_VEHICLES = {
+    ("京A12345", 2): ("bus_scheduled", "110101", "东城区", "E001", "P01"),
+    ("京B67890", 1): ("bus_charter", "110105", "朝阳区", "E002", "P02"),
+    ("京C11111", 2): ("bus_scheduled", "110102", "西城区", "E001", "P01"),
+}
+UNREGISTERED = (None, None, "未登记车辆", None, None)
 
-
-def vehicles_frame() -> pd.DataFrame:
-    """京A12345 moved from 西城区 to 东城区 (the current version counts); 京C11111 in 西城区."""
-    base = {"operating_status": "operating", "speed_limit_kmh": 100.0, "route_id": None,
-            "region_id": None, "route_exempt": False, "registered_at": dt.date(2025, 1, 1),
-            "_source_file": "landing/telematics/vehicles/2026-11-01/vehicles.csv",
-            "_landed_at": LANDED}  # fmt: skip
-    rows = [
-        ("京A12345", 2, "bus_scheduled", "E001", "110102", "P01", dt.date(2025, 1, 1),
-         dt.date(2026, 10, 15), False),
-        ("京A12345", 2, "bus_scheduled", "E001", "110101", "P01", dt.date(2026, 10, 15), None,
-         True),
-        ("京B67890", 1, "bus_charter", "E002", "110105", "P02", dt.date(2025, 1, 1), None, True),
-        ("京C11111", 2, "bus_scheduled", "E001", "110102", "P01", dt.date(2025, 1, 1), None,
-         True),
-    ]  # fmt: skip
-    keys = ("plate", "plate_color", "vehicle_type", "enterprise_id", "county_code", "platform_id",
-            "valid_from", "valid_to", "is_current")  # fmt: skip
-    return pd.DataFrame([{**base, **dict(zip(keys, r, strict=True))} for r in rows])
-
-
-def counties_frame() -> pd.DataFrame:
-    """Three counties; 朝阳区 was first filed under an old name, which no chart may show."""
-    rows = [
-        ("110101", "东城区", None),
-        ("110102", "西城区", None),
-        ("110105", "朝阳旧区", dt.date(2026, 11, 1)),
-        ("110105", "朝阳区", None),
-    ]
-    return pd.DataFrame(
-        [{"county_code": c, "name": n, "city_code": "1101", "province_code": "11",
-          "valid_from": dt.date(2026, 10, 1) if n != "朝阳区" else dt.date(2026, 11, 1),
-          "valid_to": until, "is_current": until is None,
-          "_source_file": "landing/telematics/counties/2026-11-01/counties.csv",
-          "_landed_at": LANDED} for c, n, until in rows]
-    )  # fmt: skip
-
-
-# latest month (2026-11): (kind, plate, plate_color, day, hour) -> county of the CURRENT version
+# latest month (2026-11): (kind, plate, plate_color, day, hour)
 VIOLATIONS = [
     ("overspeed", "京A12345", 2, DAY_1, 8), ("overspeed", "京A12345", 2, DAY_2, 9),
     ("overspeed", "京B67890", 1, DAY_2, 10), ("fatigue", "京A12345", 2, DAY_2, 14),
@@ -312,20 +277,25 @@ VIOLATIONS = [
 ]  # fmt: skip
 
 
-def violation_events_frame() -> pd.DataFrame:
+def violations_frame() -> pd.DataFrame:
     rows = []
     for i, (kind, plate, color, day, hour) in enumerate(VIOLATIONS):
+        vehicle_type, code, county, enterprise, platform = CURRENT_VEHICLES.get(
+            (plate, color), UNREGISTERED
+        )
         rows.append({
-            "event_id": f"ev{i:03d}", "day": day, "plate": plate, "plate_color": color,
-            "kind": kind, "start_at": _ts(day, hour), "end_at": _ts(day, hour, 5), "points": 6,
-            "max_speed": 112.0 if kind == "overspeed" else None,
+            "event_id": f"ev{i:03d}", "day": day, "period": day.strftime("%Y-%m"), "kind": kind,
+            "plate": plate, "plate_color": color, "vehicle_type": vehicle_type,
+            "county_code": code, "county_name": county, "enterprise_id": enterprise,
+            "platform_id": platform, "start_at": _ts(day, hour), "end_at": _ts(day, hour, 5),
+            "points": 6, "max_speed": 112.0 if kind == "overspeed" else None,
             "limit_kmh": 100.0 if kind == "overspeed" else None, "minutes": 5.0,
             "lon": 119.52, "lat": 26.66, "detail": "{}",
         })  # fmt: skip
     return pd.DataFrame(rows)
 
 
-def platform_links_frame() -> pd.DataFrame:
+def platform_link_events_frame() -> pd.DataFrame:
     rows = [
         ("P01", "up", _ts(DAY_1, 0), None),
         ("P02", "up", _ts(DAY_1, 0), None),
@@ -335,30 +305,30 @@ def platform_links_frame() -> pd.DataFrame:
         ("P02", "up", _ts(DAY_2, 4), None),
     ]
     return pd.DataFrame(
-        [{"platform_id": p, "event": e, "at": at, "reason": r,
-          "_source_file": "landing/telematics/platform_links/2026-11-02/links.csv", "_line": i + 2,
-          "_file_sm3": "ab" * 32, "_landed_at": LANDED} for i, (p, e, at, r) in enumerate(rows)]
+        [{"platform_id": p, "event": e, "event_at": at, "period": at.strftime("%Y-%m"),
+          "reason": r} for p, e, at, r in rows]
     )  # fmt: skip
 
 
 def platform_checks_frame() -> pd.DataFrame:
+    """answered_in_time: answered within 15 min (the rules' default), as the dbt model says."""
     rows = [("C1", "P01", None, 0, 60), ("C2", "P01", "E001", 1, 300), ("C3", "P02", None, 2, 1200),
             ("C4", "P02", "E002", 3, None)]  # fmt: skip
     out = []
-    for i, (check_id, platform, enterprise, hour, response) in enumerate(rows):
+    for check_id, platform, enterprise, hour, response in rows:
         sent = _ts(DAY_2, 9 + hour)
         answered = None if response is None else sent + dt.timedelta(seconds=response)
         out.append({"check_id": check_id, "platform_id": platform, "enterprise_id": enterprise,
-                    "sent_at": sent, "answered_at": answered,
+                    "sent_at": sent, "period": sent.strftime("%Y-%m"), "answered_at": answered,
                     "answer": None if response is None else "在岗", "response_s": response,
-                    "_source_file": "landing/telematics/platform_checks/2026-11-02/checks.csv",
-                    "_line": i + 2, "_file_sm3": "cd" * 32, "_landed_at": LANDED})  # fmt: skip
+                    "answered_in_time": response is not None and response <= 900})  # fmt: skip
     return pd.DataFrame(out)
 
 
-def rectification_frames(today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
-    """Items of the 2026-10 bulletin and one of 2026-11, with their events; returns the expected
-    dashboard status label per subject_name (open past due shows as 逾期)."""
+def rectification_frame(today: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Items of the 2026-10 bulletin and one of 2026-11 with their status as of the build (the
+    latest of their events); returns the expected dashboard status label per subject_name (an open
+    item whose report is past due shows as 逾期: the view's overdue_now at query time)."""
     issued = dt.date(2026, 11, 3)
     due = dt.date(2026, 11, 17)  # in the past for any run after 2026-11-17
     future_due = today + dt.timedelta(days=14)
@@ -375,21 +345,20 @@ def rectification_frames(today: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, di
         ("r5", MONTH_2, "vehicle", "vehicle", "京C11111|2", "京C11111", future_due,
          [("open", 0)], "未整改"),
     ]  # fmt: skip
-    item_rows, event_rows, expected = [], [], {}
+    rows, expected = [], {}
     for item_id, period, kind, level, sid, name, report_due, events, label in items:
-        item_rows.append({
+        status, days = events[-1]  # the latest event
+        rows.append({
             "item_id": item_id, "period": period, "kind": kind, "level": level,
             "subject_id": sid, "subject_name": name, "problem": f"{period} 考核不合格",
             "evidence": "{}", "issued_on": issued, "report_due": report_due,
-            "rectify_until": report_due, "created_at": _ts(issued, 9),
+            "rectify_until": report_due, "created_at": _ts(issued, 9), "status": status,
+            "status_at": _ts(issued + dt.timedelta(days=days), 9),
+            "status_by": "system" if status == "open" else "监管员", "status_note": "test",
+            "overdue_on": report_due + dt.timedelta(days=1) if status == "open" else None,
         })  # fmt: skip
-        for status, days in events:
-            event_rows.append({"item_id": item_id, "status": status,
-                               "at": _ts(issued + dt.timedelta(days=days), 9),
-                               "by": "system" if status == "open" else "监管员",
-                               "note": "test"})  # fmt: skip
         expected[name] = label
-    return pd.DataFrame(item_rows), pd.DataFrame(event_rows), expected
+    return pd.DataFrame(rows), expected
 
 
 @dataclass(frozen=True)
@@ -398,17 +367,16 @@ class GoldLake:
     county_days: pd.DataFrame
     assessments: pd.DataFrame | None = None
     violations: pd.DataFrame | None = None
-    vehicles: pd.DataFrame | None = None
     rectification_status: dict[str, str] | None = None  # subject_name -> 整改状态 label
 
 
 @pytest.fixture(scope="session")
 def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
-    """A lake holding the gold, silver and ops tables the dashboards read.
+    """A lake holding the gold tables the serving views read.
 
-    By default written from the small frames above; set LAKEHOUSE_TEST_GOLD_LAKE to a lake
-    that already has the tables to test against it instead (expectations follow its data;
-    the 月度考核 known-value checks are then skipped).
+    By default written from the small frames above; set LAKEHOUSE_TEST_GOLD_LAKE to a lake that
+    already has them to run the dashboard tests against it instead (expectations then follow its
+    county days, and the 月度考核 known-value tests are skipped: that lake's values are unknown).
     """
     existing = os.environ.get("LAKEHOUSE_TEST_GOLD_LAKE")
     if existing:
@@ -418,33 +386,33 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
     lake = tmp_path_factory.mktemp("lake")
     county = county_days_frame()
     assessments = assessments_frame()
-    violations = violation_events_frame()
-    vehicles = vehicles_frame()
-    items, events, expected_status = rectification_frames(dt.date.today())
+    violations = violations_frame()
+    rectification, expected_status = rectification_frame(dt.date.today())
     tables = {
-        "gold/telematics__county_days": (county, COUNTY_DAYS_SCHEMA),
-        "gold/telematics__vehicle_days": (vehicle_days_frame(), VEHICLE_DAYS_SCHEMA),
-        "gold/telematics__assessments": (assessments, ASSESSMENTS_SCHEMA),
-        "silver/telematics__violation_events": (violations, VIOLATION_EVENTS_SCHEMA),
-        "silver/telematics__vehicles": (vehicles, VEHICLES_SCHEMA),
-        "silver/telematics__counties": (counties_frame(), COUNTIES_SCHEMA),
-        "silver/telematics__platform_links": (platform_links_frame(), PLATFORM_LINKS_SCHEMA),
-        "silver/telematics__platform_checks": (platform_checks_frame(), PLATFORM_CHECKS_SCHEMA),
-        "ops/telematics__rectification_items": (items, RECTIFICATION_ITEM_SCHEMA),
-        "ops/telematics__rectification_events": (events, RECTIFICATION_EVENT_SCHEMA),
+        "telematics__county_days": (county, COUNTY_DAYS_SCHEMA),
+        "telematics__vehicle_days": (vehicle_days_frame(), VEHICLE_DAYS_SCHEMA),
+        "telematics__ranked_assessments": (
+            ranked_assessments_frame(assessments),
+            RANKED_ASSESSMENTS_SCHEMA,
+        ),
+        "telematics__violations": (violations, VIOLATIONS_SCHEMA),
+        "telematics__rectification_items": (rectification, RECTIFICATION_SCHEMA),
+        "telematics__platform_checks": (platform_checks_frame(), PLATFORM_CHECKS_SCHEMA),
+        "telematics__platform_link_events": (
+            platform_link_events_frame(),
+            PLATFORM_LINK_EVENTS_SCHEMA,
+        ),
     }
-    for rel, (frame, schema) in tables.items():
+    for name, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-        partition_by = ["day"] if rel == "silver/telematics__violation_events" else None
-        write_deltalake(str(lake / rel), data, mode="overwrite", partition_by=partition_by)
-    return GoldLake(lake, county, assessments, violations, vehicles, expected_status)
+        write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
+    return GoldLake(lake, county, assessments, violations, expected_status)
 
 
 @pytest.fixture(scope="session")
 def superset(gold_lake, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
     """ONE throw-away Superset (bootstrap + gunicorn on a free port) for every dashboard test."""
-    if not SUPERSET_VENV.is_dir():
-        pytest.fail("no .venv-superset: run `make install` (see infra/superset/README.md)")
+    require_superset_env()
     with running_superset(gold_lake.path, tmp_path_factory.mktemp("superset_home")) as server:
         yield server
 

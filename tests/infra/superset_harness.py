@@ -1,22 +1,27 @@
 """Shared by the Superset tests: a throw-away server, its REST API and a logged-in Chromium page.
 
 Imported by conftest.py (the session-scoped ``superset`` / ``api`` fixtures: ONE server for every
-dashboard test) and by the test modules (helpers).
+dashboard test) and by the test modules (helpers). A missing Superset environment (venv, Chromium,
+Playwright) fails the tests with what to install; nothing is skipped. The browser logs in over HTTP
+(the login form's POST with its CSRF token) and waits on what it can observe (chart holders,
+chart-data responses, canvases that stopped changing), never on a fixed delay.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import os
+import re
 import secrets
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +41,28 @@ EMPTY_OR_ERROR_TEXTS = ("No results", "没有结果", "暂无数据", "No data",
 class Superset:
     url: str
     password: str
+
+
+def require_superset_env() -> None:
+    """Fail (never skip) when the Superset virtualenv is missing."""
+    superset_bin = SUPERSET_VENV / "bin" / "superset"
+    if not superset_bin.is_file():
+        pytest.fail(
+            f"no Superset environment: {superset_bin} is missing. Install it with `make install` "
+            "or the commands of infra/superset/README.md (Set up and run)",
+            pytrace=False,
+        )
+
+
+def require_browser() -> None:
+    """Fail (never skip) when Chromium or Playwright is missing."""
+    missing = []
+    if not Path(CHROMIUM).is_file():
+        missing.append(f"{CHROMIUM} (Debian package `chromium`, plus `fonts-wqy-microhei`)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("the `playwright` Python package in the main venv")
+    if missing:
+        pytest.fail(f"no browser for the dashboard tests: {'; '.join(missing)}", pytrace=False)
 
 
 def free_port() -> int:
@@ -128,83 +155,97 @@ def day_of(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+def login_cookies(superset: Superset) -> list[dict]:
+    """Log in as the admin over HTTP, as the login page does (POST /login/ with the CSRF token of
+    the page), and return the session cookies for a browser context."""
+    with requests.Session() as http:
+        page = http.get(f"{superset.url}/login/", timeout=60)
+        page.raise_for_status()
+        token = re.search(r'id="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+            r'value="([^"]+)"[^>]*id="csrf_token"', page.text
+        )
+        assert token, f"no csrf_token on {superset.url}/login/: {page.text[:300]!r}"
+        done = http.post(
+            f"{superset.url}/login/",
+            data={"username": ADMIN_USER, "password": superset.password,
+                  "csrf_token": token.group(1)},
+            timeout=60,
+        )  # fmt: skip
+        done.raise_for_status()
+        me = http.get(f"{superset.url}/api/v1/me/", timeout=60)
+        assert me.ok, f"login as {ADMIN_USER} failed: /api/v1/me/ answered {me.status_code}"
+        return [
+            {"name": c.name, "value": c.value, "url": superset.url} for c in http.cookies if c.value
+        ]
 
 
 @contextmanager
-def logged_in_page(superset: Superset, viewport: dict | None = None):
-    """A headless Chromium page logged in through the real login form."""
+def logged_in_page(superset: Superset, name: str, viewport: dict | None = None):
+    """A headless Chromium page whose context holds an admin session (``login_cookies``).
+
+    If the block fails, the page is saved as ``ARTIFACTS/<name>-failure.png`` first.
+    """
+    require_browser()
     from playwright.sync_api import sync_playwright
 
+    cookies = login_cookies(superset)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
-            page = browser.new_page(
+            context = browser.new_context(
                 viewport=viewport or {"width": 1600, "height": 1000}, locale="zh-CN"
             )
-            _log_in(page, superset)
-            yield page
+            context.add_cookies(cookies)
+            page = context.new_page()
+            try:
+                yield page
+            except BaseException:
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / f"{name}-failure.png"), full_page=True)
+                raise
         finally:
             browser.close()
 
 
-def _log_in(page, superset: Superset, attempts: int = 3) -> None:
-    """Fill and submit the login form until the browser leaves /login.
+def open_dashboard(page, superset: Superset, slug: str, title: str) -> None:
+    """Go to dashboard ``slug`` and wait for its title; fails if the session was not accepted."""
+    from playwright.sync_api import expect
 
-    The form is a React page: on a loaded machine a click can land before it is wired up, and then
-    nothing navigates. Each attempt reloads the form, checks the filled values and waits 45 s; a
-    failed attempt leaves a screenshot in ARTIFACTS and the page text in the error.
-    """
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    text = ""
-    for attempt in range(1, attempts + 1):
-        page.goto(f"{superset.url}/login/", wait_until="networkidle")
-        user = page.locator("input#username, input[name=username]").first
-        password = page.locator("input#password, input[name=password]").first
-        submit = page.locator("button[type=submit]").first
-        submit.wait_for(state="visible", timeout=60_000)
-        user.fill(ADMIN_USER)
-        password.fill(superset.password)
-        if user.input_value() != ADMIN_USER or password.input_value() != superset.password:
-            continue  # the form re-rendered under us: reload and fill again
-        submit.click()
-        try:
-            page.wait_for_url(lambda u: "/login" not in u, timeout=45_000)
-            return
-        except PlaywrightTimeout:
-            ARTIFACTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / f"login-attempt-{attempt}.png"))
-            text = page.locator("body").inner_text()[:500]
-    raise AssertionError(f"still on the login page after {attempts} attempts: {text!r}")
+    page.goto(f"{superset.url}/superset/dashboard/{slug}/")
+    assert "/login" not in page.url, f"the browser session was not accepted: at {page.url}"
+    expect(page.get_by_text(title).first).to_be_visible(timeout=90_000)
 
 
 def wait_for_charts(page, count: int) -> None:
     """Wait until ``count`` chart holders finished loading and each drew something, and still do
     once the network is idle: the native filters' defaults can apply after a first render and
-    redraw every chart (a run once read an empty grid there)."""
+    redraw every chart (a run once read an empty grid there). Then wait until the canvases stop
+    changing (the echarts animations are over), so a screenshot shows the final charts."""
     _charts_drawn(page, count)
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=120_000)
     _charts_drawn(page, count)
+    # two samples of every canvas, 300 ms apart (polling), equal: nothing animates any more
+    page.wait_for_function(
+        """() => {
+            const now = [...document.querySelectorAll('.dashboard-component-chart-holder canvas')]
+                .map(c => c.toDataURL()).join('|');
+            const still = window.__lakehouseCanvases === now;
+            window.__lakehouseCanvases = now;
+            return still;
+        }""",
+        polling=300,
+        timeout=60_000,
+    )
 
 
 def _charts_drawn(page, count: int) -> None:
+    from playwright.sync_api import expect
+
     charts = page.locator(".dashboard-component-chart-holder")
-    wait_until(lambda: charts.count() == count, f"{count} chart holders")
-    wait_until(
-        lambda: page.locator(".dashboard-component-chart-holder .loading").count() == 0,
-        "charts to stop loading",
-    )
+    expect(charts).to_have_count(count, timeout=90_000)
+    loading = page.locator(".dashboard-component-chart-holder .loading")
+    expect(loading).to_have_count(0, timeout=90_000)
     # each chart drew something: echarts canvas/svg, a big number, table rows
     for i in range(count):
-        holder = charts.nth(i)
-        wait_until(
-            lambda h=holder: h.locator("canvas, svg, table tbody tr, .header-line").count() > 0,
-            f"chart {i} to draw",
-        )
+        drawn = charts.nth(i).locator("canvas, svg, table tbody tr, .header-line")
+        expect(drawn.first).to_be_attached(timeout=60_000)

@@ -1,7 +1,7 @@
 """动态监控 · 月度考核: the Issue 3 views, their chart queries and the dashboard in Chromium.
 
 Shares the session-scoped Superset of conftest.py with test_superset_dashboard.py. The known
-values come from conftest.py's frames (assessments, violation events, rectification items).
+values come from conftest.py's gold frames (ranked assessments, violations, rectification items).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from conftest import MONTH_1, MONTH_2
 from superset_harness import (
     ARTIFACTS,
     EMPTY_OR_ERROR_TEXTS,
-    SUPERSET_VENV,
     Superset,
     SupersetApi,
     chart_filters,
     logged_in_page,
+    open_dashboard,
     wait_for_charts,
 )
 
@@ -38,11 +38,7 @@ KIND_LABELS = {
 }  # fmt: skip
 LATEST = {"col": "period", "op": "==", "val": MONTH_2}  # what the 考核月份 filter defaults to
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not SUPERSET_VENV.is_dir(), reason="no .venv-superset (see README)"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +144,7 @@ def test_assessment_dashboard_renders_in_chromium(superset: Superset, known) -> 
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "superset_assessment.png"
     chart_data: list[dict] = []
-    with logged_in_page(superset, {"width": 1600, "height": 1200}) as page:
+    with logged_in_page(superset, "superset_assessment", {"width": 1600, "height": 1200}) as page:
 
         def record(response) -> None:
             if "/api/v1/chart/data" in response.url and response.request.method == "POST":
@@ -158,10 +154,8 @@ def test_assessment_dashboard_renders_in_chromium(superset: Superset, known) -> 
                     chart_data.append({"error": response.status})
 
         page.on("response", record)
-        page.goto(f"{superset.url}/superset/dashboard/{SLUG}/")
-        page.get_by_text(TITLE).first.wait_for(timeout=60_000)
+        open_dashboard(page, superset, SLUG, TITLE)
         wait_for_charts(page, 10)
-        page.wait_for_timeout(2000)  # let the echarts animations finish for the screenshot
         page.screenshot(path=str(shot), full_page=True)
 
         text = page.locator(".dashboard").inner_text()

@@ -3,7 +3,7 @@
 The session-scoped ``superset`` fixture (conftest.py) bootstraps Superset (its own venv) into a
 temporary SUPERSET_HOME on a free port, shared with test_superset_assessment.py, and stops it
 whatever happens. Here: the chart queries of 动态监控 · 县区日报 through the REST API, the SQL Lab
-lock-down, and the rendered dashboard through the real login form.
+lock-down, and the rendered dashboard in a browser holding an admin session.
 """
 
 from __future__ import annotations
@@ -13,22 +13,18 @@ import requests
 from superset_harness import (
     ARTIFACTS,
     EMPTY_OR_ERROR_TEXTS,
-    SUPERSET_VENV,
     Superset,
     SupersetApi,
     day_of,
     logged_in_page,
+    open_dashboard,
     wait_for_charts,
 )
 
 DASHBOARD_SLUG = "telematics-county-daily"
 DASHBOARD_TITLE = "动态监控 · 县区日报"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not SUPERSET_VENV.is_dir(), reason="no .venv-superset (see README)"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def test_chart_queries_return_gold_numbers(api: SupersetApi, gold_lake) -> None:
@@ -103,11 +99,9 @@ def test_dashboard_renders_in_chromium(superset: Superset, gold_lake) -> None:
     latest_total = int(frame.loc[frame["day"] == last_day, "online_vehicles"].sum())
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "superset_dashboard.png"
-    with logged_in_page(superset) as page:
-        page.goto(f"{superset.url}/superset/dashboard/{DASHBOARD_SLUG}/")
-        page.get_by_text(DASHBOARD_TITLE).first.wait_for(timeout=60_000)
+    with logged_in_page(superset, "superset_dashboard") as page:
+        open_dashboard(page, superset, DASHBOARD_SLUG, DASHBOARD_TITLE)
         wait_for_charts(page, 4)
-        page.wait_for_timeout(1500)  # let the echarts animations finish for the screenshot
         page.screenshot(path=str(shot), full_page=True)
 
         text = page.locator(".dashboard").inner_text()

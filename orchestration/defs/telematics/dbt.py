@@ -1,6 +1,5 @@
 """dbt models (staging views, gold marts) as Dagster assets; dbt tests become asset checks."""
 
-import json
 import os
 from pathlib import Path
 
@@ -9,6 +8,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.environment import DBT_PROJECT_DIR, LakehouseResource
 from transforms.lake.session import lake_root
+from transforms.rules import dbt_vars, load_rules
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 _SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
@@ -40,6 +40,9 @@ def prepare_manifest() -> Path:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--quiet",
+            # the models read the rules while they are parsed (dbt keeps no copy of them)
+            "--vars",
+            dbt_vars(load_rules()),
         ]
     )
     if not result.success or not MANIFEST.exists():
@@ -47,16 +50,17 @@ def prepare_manifest() -> Path:
     return MANIFEST
 
 
-@dbt_assets(manifest=prepare_manifest(), name="dbt_telematics")
+@dbt_assets(manifest=prepare_manifest(), select="tag:telematics", name="dbt_telematics")
 def dbt_telematics(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
 ):
-    """Staging views and gold marts (gold.telematics__vehicle_days, gold.telematics__county_days).
+    """The telematics dbt models (tag `telematics`): staging views, the assessment's intermediate
+    views and the gold marts (gold.telematics__vehicle_days, …county_days, …assessments).
 
     dbt runs against the same engine endpoint and lake as this process; its tests are asset checks.
     """
     os.environ.update(lakehouse.dbt_env())
     lakehouse.spark()  # starts the embedded engine (if local) and registers the lake's tables
     # every threshold and weight comes from the rules file (with the jurisdiction's overrides)
-    rules = json.dumps({"rules": lakehouse.rules()}, ensure_ascii=False, default=str)
+    rules = dbt_vars(lakehouse.rules())
     yield from dbt.cli(["build", "--vars", rules], context=context).stream()

@@ -13,8 +13,12 @@ from orchestration.environment import LakehouseResource
 
 
 def _evaluate(sensor, lake, cursor=None):
+    from orchestration.definitions import defs
+
     context = dg.build_sensor_context(
-        cursor=cursor, resources={"lakehouse": LakehouseResource(lake=str(lake))}
+        cursor=cursor,
+        resources={"lakehouse": LakehouseResource(lake=str(lake))},
+        definitions=defs,
     )
     result = sensor.evaluate_tick(context)
     return result.run_requests, result.cursor

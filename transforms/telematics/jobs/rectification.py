@@ -24,6 +24,7 @@ from transforms.lake.clock import TS, now_beijing
 
 ITEMS = registry.table("ops.telematics__rectification_items")
 EVENTS = registry.table("ops.telematics__rectification_events")
+GOLD = registry.table("gold.telematics__rectification_items")
 ITEM_SCHEMA = pa.schema([
     ("item_id", pa.string()), ("period", pa.string()), ("kind", pa.string()),
     ("level", pa.string()), ("subject_id", pa.string()), ("subject_name", pa.string()),
@@ -34,6 +35,13 @@ EVENT_SCHEMA = pa.schema([
     ("item_id", pa.string()), ("status", pa.string()), ("at", TS), ("by", pa.string()),
     ("note", pa.string()),
 ])  # fmt: skip
+# the items with their status (what the dashboards read): rewritten after every change
+GOLD_SCHEMA = pa.schema([
+    *ITEM_SCHEMA, ("status", pa.string()), ("status_at", TS), ("status_by", pa.string()),
+    ("status_note", pa.string()), ("overdue_on", pa.date32()),
+])  # fmt: skip
+# how far along a status is: of two events at the same time, the one further along is the later
+PROGRESS = {"open": 0, "overdue": 1, "reported": 2, "closed": 3}
 # allowed status changes: open → reported → closed (销号); open / reported → overdue when late
 TRANSITIONS = {
     "reported": {"open", "overdue"},
@@ -131,6 +139,7 @@ def issue(lake: Path, period: str, issued_on: dt.date, rules: dict[str, Any]) ->
                    "note": "issued with the monthly bulletin"} for n in new]  # fmt: skip
         write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist(opened, EVENT_SCHEMA),
                         mode="append")  # fmt: skip
+    publish_status(lake)
     return IssueResult(created=len(new), already=len(candidates) - len(new), items=new)
 
 
@@ -165,19 +174,35 @@ def _violation_vehicles(lake: Path, month_start: dt.date, period: str, due: dt.d
 
 
 def items_with_status(lake: Path, today: dt.date | None = None) -> list[dict[str, Any]]:
-    """Every item with its current status (latest event); ``overdue_now`` flags open items past due."""
+    """Every item with its current status: its latest event (of two at the same time, the one
+    further along), open without events. ``overdue_on`` is the first day an open item is overdue
+    (the day after its report is due); ``overdue_now`` flags open items past due ``today``."""
     items = _read(lake, ITEMS).to_pylist()
     latest: dict[str, dict] = {}
-    for e in sorted(_read(lake, EVENTS).to_pylist(), key=lambda e: e["at"]):
+    events = _read(lake, EVENTS).to_pylist()
+    for e in sorted(events, key=lambda e: (e["at"], PROGRESS.get(e["status"], 0))):
         latest[e["item_id"]] = e
     today = today or now_beijing().date()
     out = []
     for item in sorted(items, key=lambda i: (i["period"], i["kind"], i["level"], i["subject_id"])):
         ev = latest.get(item["item_id"], {})
         status = ev.get("status", "open")
+        still_open = status == "open"
         out.append({**item, "status": status, "status_at": ev.get("at"),
-                    "overdue_now": status == "open" and item["report_due"] < today})  # fmt: skip
+                    "status_by": ev.get("by"), "status_note": ev.get("note"),
+                    "overdue_on": item["report_due"] + dt.timedelta(days=1) if still_open else None,
+                    "overdue_now": still_open and item["report_due"] < today})  # fmt: skip
     return out
+
+
+def publish_status(lake: Path) -> int:
+    """Rewrite gold.telematics__rectification_items: every item with its status as of now (the
+    dashboards read it; whether an open item is overdue depends on the day someone looks, so the
+    serving view compares ``overdue_on`` with its own date). Returns the number of items."""
+    rows = items_with_status(lake)
+    table = pa.Table.from_pylist(rows, GOLD_SCHEMA)  # overdue_now is not stored
+    write_deltalake(str(GOLD.location(lake)), table, mode="overwrite", schema_mode="overwrite")
+    return len(rows)
 
 
 def change_status(lake: Path, item_id: str, status: str, by: str, note: str) -> dict[str, Any]:
@@ -197,6 +222,7 @@ def change_status(lake: Path, item_id: str, status: str, by: str, note: str) -> 
              "note": note}  # fmt: skip
     write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist([event], EVENT_SCHEMA),
                     mode="append")  # fmt: skip
+    publish_status(lake)
     return {**item, "status": status}
 
 
@@ -209,6 +235,7 @@ def mark_overdue(lake: Path, today: dt.date) -> int:
                  "note": f"report due {i['report_due']} not received by {today}"} for i in late]  # fmt: skip
         write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist(rows, EVENT_SCHEMA),
                         mode="append")  # fmt: skip
+        publish_status(lake)
     return len(late)
 
 
@@ -254,6 +281,8 @@ def issue_completed_months(
     for table, schema in ((ITEMS, ITEM_SCHEMA), (EVENTS, EVENT_SCHEMA)):
         if not table.exists(lake):  # empty until a first bulletin, so readers see the schema
             write_deltalake(str(table.location(lake)), schema.empty_table())
+    if not GOLD.exists(lake):
+        publish_status(lake)
     assessments = registry.table("gold.telematics__assessments")
     if not assessments.exists(lake):
         return {}

@@ -152,3 +152,78 @@ def test_rectification_tables_exist_before_a_first_bulletin(tmp_path):
     assert r.issue_completed_months(tmp_path, RULES, dt.date(2026, 11, 6)) == {}
     assert r.ITEMS.exists(tmp_path) and r.EVENTS.exists(tmp_path)
     assert r.items_with_status(tmp_path) == []
+
+
+def _at(day: int, hh: int, mm: int = 0) -> dt.datetime:
+    return dt.datetime(2024, 6, day, hh, mm)
+
+
+# item_id, report_due, [(status, at)] in the order the job records them
+HISTORIES = [
+    ("i_open", dt.date(2024, 6, 17), [("open", _at(3, 9))]),
+    ("i_reported", dt.date(2024, 6, 17), [("open", _at(3, 9)), ("reported", _at(10, 9))]),
+    ("i_closed", dt.date(2024, 6, 17),
+     [("open", _at(3, 9)), ("reported", _at(7, 9)), ("closed", _at(20, 16))]),
+    ("i_overdue", dt.date(2024, 6, 17), [("open", _at(3, 9)), ("overdue", _at(18, 0, 30))]),
+    # reported in the same second as the overdue run recorded it: the one further along wins
+    ("i_tie", dt.date(2024, 6, 17),
+     [("open", _at(3, 9)), ("reported", _at(18, 0, 30)), ("overdue", _at(18, 0, 30))]),
+    ("i_later", dt.date(2024, 7, 1), [("open", _at(3, 9))]),
+    ("i_no_event", dt.date(2024, 6, 17), []),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "today", [dt.date(2024, 6, 17), dt.date(2024, 6, 18), dt.date(2024, 7, 2)], ids=str
+)
+def test_gold_status_is_the_latest_event_and_overdue_on_tells_overdue_now(tmp_path, today):
+    """gold.telematics__rectification_items (what the dashboards read) holds each item's latest
+    event — of two at the same time the one further along — and overdue_on, from which the serving
+    view's overdue_now (overdue_on reached) equals items_with_status' on any day."""
+    lake = tmp_path / "lake"
+    items, events = [], []
+    for item_id, due, history in HISTORIES:
+        items.append({
+            "item_id": item_id, "period": "2024-05", "kind": "subject", "level": "county",
+            "subject_id": item_id, "subject_name": item_id, "problem": "2024-05 考核不合格",
+            "evidence": "{}", "issued_on": dt.date(2024, 6, 3), "report_due": due,
+            "rectify_until": due, "created_at": _at(3, 9),
+        })  # fmt: skip
+        events += [{"item_id": item_id, "status": status, "at": at, "by": "监管员",
+                    "note": f"{item_id} {status}"} for status, at in history]  # fmt: skip
+    write(lake, "ops.telematics__rectification_items", items, r.ITEM_SCHEMA)
+    write(lake, "ops.telematics__rectification_events", events, r.EVENT_SCHEMA)
+    assert r.publish_status(lake) == len(HISTORIES)
+    gold = {
+        row["item_id"]: row
+        for row in DeltaTable(str(r.GOLD.location(lake))).to_pyarrow_table().to_pylist()
+    }
+    assert {k: v["status"] for k, v in gold.items()} == {
+        "i_open": "open", "i_reported": "reported", "i_closed": "closed",
+        "i_overdue": "overdue", "i_tie": "reported", "i_later": "open", "i_no_event": "open",
+    }  # fmt: skip
+    assert gold["i_closed"]["status_note"] == "i_closed closed"
+    assert gold["i_closed"]["status_at"].replace(tzinfo=None) == _at(20, 16)
+    assert gold["i_no_event"]["status_at"] is None
+    assert gold["i_open"]["overdue_on"] == dt.date(2024, 6, 18)
+    assert gold["i_reported"]["overdue_on"] is None
+    python = {i["item_id"]: i for i in r.items_with_status(lake, today)}
+    for item_id, row in gold.items():
+        overdue_now = row["overdue_on"] is not None and row["overdue_on"] <= today
+        assert overdue_now == python[item_id]["overdue_now"], (item_id, today)
+
+
+def test_every_change_rewrites_the_gold_status(lake):
+    r.issue(lake, "2026-10", dt.date(2026, 11, 6), RULES)
+
+    def statuses():
+        rows = DeltaTable(str(r.GOLD.location(lake))).to_pyarrow_table().to_pylist()
+        return {row["item_id"]: row["status"] for row in rows}
+
+    first = statuses()
+    assert set(first.values()) == {"open"} and len(first) == 3
+    item = sorted(first)[0]
+    r.change_status(lake, item, "reported", "监管员", "整改报告已收到")
+    assert statuses()[item] == "reported"
+    assert r.mark_overdue(lake, dt.date(2026, 12, 31)) == 2
+    assert sorted(statuses().values()) == ["overdue", "overdue", "reported"]
