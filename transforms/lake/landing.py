@@ -26,7 +26,7 @@ import pyarrow as pa
 from deltalake import write_deltalake
 
 from transforms.crypto import sm3_file
-from transforms.lake import registry
+from transforms.lake import native, registry
 from transforms.lake.clock import TS, now_beijing
 from transforms.lake.feeds import Feed
 from transforms.lake.ledger import (
@@ -79,8 +79,9 @@ class FileRejected(Exception):
 
 @dataclass
 class ParsedFile:
-    """The records of one file, column by column (one list per feed field, plus line numbers):
-    landing builds Arrow columns from them without a per-record dictionary."""
+    """The records of one file: those parsed natively as an Arrow table (``native``: ``_line`` and
+    the feed's fields as strings), those parsed in Python column by column (one list per field,
+    plus line numbers), and the malformed lines. :meth:`to_arrow` gives them all in line order."""
 
     fields: tuple[str, ...]
     line_numbers: list[int] = field(default_factory=list)
@@ -88,6 +89,10 @@ class ParsedFile:
     # line, raw text, error, rule name (malformed_record, or malformed_frame for raw frames)
     malformed: list[tuple[int, str, str, str]] = field(default_factory=list)
     lines: int = 0
+    native: pa.Table | None = None
+    native_records: int = 0  # of the records, how many the native parser read (the rest: Python)
+    # columns every record gets whatever the file said (a feed's constants)
+    constants: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.columns:
@@ -95,17 +100,29 @@ class ParsedFile:
 
     @property
     def n_records(self) -> int:
-        return len(self.line_numbers)
+        return len(self.line_numbers) + (self.native.num_rows if self.native is not None else 0)
+
+    def to_arrow(self) -> pa.Table:
+        """Every record: ``_line`` (int64) and the fields (strings), in line order."""
+        parts = []
+        if self.native is not None and self.native.num_rows:
+            parts.append(self.native.select(["_line", *self.fields]))
+        if self.line_numbers or not parts:
+            python = {"_line": pa.array(self.line_numbers, pa.int64())}
+            python.update({f: pa.array(self.columns[f], pa.string()) for f in self.fields})
+            parts.append(pa.table(python))
+        table = parts[0] if len(parts) == 1 else pa.concat_tables(parts).sort_by("_line")
+        for name, value in self.constants.items():
+            index = table.schema.get_field_index(name)
+            table = table.set_column(
+                index, name, pa.repeat(pa.scalar(value, pa.string()), len(table))
+            )
+        return table
 
     @property
     def records(self) -> list[tuple[int, dict[str, str | None]]]:
         """(line, {field: text}) per record — a convenience view for tests and debugging."""
-        names = list(self.columns)
-        rows = zip(*(self.columns[n] for n in names), strict=True)
-        return [
-            (n, dict(zip(names, r, strict=True)))
-            for n, r in zip(self.line_numbers, rows, strict=False)
-        ]
+        return [(r.pop("_line"), r) for r in self.to_arrow().to_pylist()]
 
     def add(self, number: int, record: dict[str, str | None]) -> None:
         self.line_numbers.append(number)
@@ -132,52 +149,119 @@ def as_text(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
-def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
-    """One JSON object per line; blank lines are ignored; anything else is a malformed line."""
-    out = ParsedFile(feed.fields)
-    targets = [(name, out.columns[name]) for name in feed.fields]
-    numbers = out.line_numbers
-    loads = json.loads
-    for number, raw in enumerate(data.split(b"\n"), start=1):
+def first_value_wins(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object whose repeated keys keep their FIRST value (as the native parser does; the
+    standard leaves it open, Python's default keeps the last)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        obj = {}
+        for key, value in pairs:
+            obj.setdefault(key, value)
+    return obj
+
+
+def _jsonl_line(fields: tuple[str, ...]):
+    """The Python parser of one JSON line (small files, and the lines the native parser leaves to
+    Python)."""
+    decoder = json.JSONDecoder(object_pairs_hook=first_value_wins)
+    loads = decoder.decode
+
+    def parse(number: int, raw: bytes) -> tuple[str, object]:
         if not raw.strip():
-            continue
-        out.lines += 1
+            return "blank", None
         try:
             text = raw.decode("utf-8").rstrip("\r")
         except UnicodeDecodeError as exc:
-            out.malformed.append(
-                (number, raw.decode("utf-8", "replace"), f"not UTF-8: {exc}", MALFORMED)
+            return "malformed", (
+                number,
+                raw.decode("utf-8", "replace"),
+                f"not UTF-8: {exc}",
+                MALFORMED,
             )
-            continue
         try:
             obj = loads(text)
         except json.JSONDecodeError as exc:
-            out.malformed.append(
-                (number, text, f"not JSON: {exc.msg} at column {exc.colno}", MALFORMED)
-            )
-            continue
+            error = f"not JSON: {exc.msg} at column {exc.colno}"
+            return "malformed", (number, text, error, MALFORMED)
         if type(obj) is not dict:
-            out.malformed.append((number, text, "not a JSON object", MALFORMED))
+            return "malformed", (number, text, "not a JSON object", MALFORMED)
+        get = obj.get
+        record = {name: as_text(get(name)) for name in fields}
+        if b"\\u" in raw:  # a lone surrogate escape decodes to text no UTF-8 column can hold
+            for name, value in record.items():
+                try:
+                    value is None or value.encode("utf-8")
+                except UnicodeEncodeError:
+                    error = f"not valid Unicode: a lone surrogate in {name!r}"
+                    return "malformed", (number, text, error, MALFORMED)
+        return "record", record
+
+    return parse
+
+
+def parse_jsonl(data: bytes, feed: Feed) -> ParsedFile:
+    """One JSON object per line; blank lines are ignored; anything else is a malformed line.
+    Large inputs are parsed natively (:mod:`transforms.lake.native`), with the same result."""
+    line_parser = _jsonl_line(feed.fields)
+    if native.enabled() and len(data) >= native.NATIVE_MIN_BYTES:
+        table, malformed, lines, natively = native.parse_jsonl_native(
+            data, feed.fields, line_parser
+        )
+        return ParsedFile(
+            feed.fields, malformed=malformed, lines=lines, native=table, native_records=natively
+        )
+    out = ParsedFile(feed.fields)
+    targets = [(name, out.columns[name]) for name in feed.fields]
+    numbers = out.line_numbers
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        kind, value = line_parser(number, raw)
+        if kind == "blank":
+            continue
+        out.lines += 1
+        if kind == "malformed":
+            out.malformed.append(value)  # type: ignore[arg-type]
             continue
         numbers.append(number)
-        get = obj.get
         for name, values in targets:
-            values.append(as_text(get(name)))
+            values.append(value[name])  # type: ignore[index]
     return out
 
 
 def parse_csv(data: bytes, feed: Feed) -> ParsedFile:
-    """UTF-8 CSV with a header naming the contract fields; a row of the wrong width is malformed."""
+    """UTF-8 CSV with a header naming the contract fields; a row of the wrong width is malformed.
+    Large quote-free bodies are parsed natively (:mod:`transforms.lake.native`), same result."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise FileRejected(f"not UTF-8: {exc}") from None
-    lines = text.split("\n")
-    header = next(csv.reader([lines[0].rstrip("\r")])) if lines and lines[0].strip() else []
+    first, _, _ = text.partition("\n")
+    header = next(csv.reader([first.rstrip("\r")])) if first.strip() else []
     header = [h.strip() for h in header]
     missing = [f for f in feed.required if f not in header]
     if missing:
         raise FileRejected(f"CSV header lacks required columns: {', '.join(missing)}")
+    if (
+        native.enabled()
+        and len(data) >= native.NATIVE_MIN_BYTES
+        and len(set(header)) == len(header)
+    ):
+        body = data[data.find(b"\n") + 1 :] if b"\n" in data else b""
+        if native.csv_block_is_plain(body):
+            try:
+                table, malformed, lines, natively = native.parse_csv_native(
+                    body, 2, header, feed.fields
+                )
+            except (ValueError, pa.ArrowInvalid):
+                pass  # Arrow read the rows differently: the Python parser decides
+            else:
+                return ParsedFile(
+                    feed.fields,
+                    malformed=malformed,
+                    lines=lines,
+                    native=table,
+                    native_records=natively,
+                )
+    lines = text.split("\n")
     index = {name: i for i, name in enumerate(header) if name in feed.fields}
     out = ParsedFile(feed.fields)
     numbers = out.line_numbers
@@ -221,7 +305,7 @@ def parse_json(data: bytes, feed: Feed) -> ParsedFile:
         out.malformed.append((1, data.decode("utf-8", "replace"), f"not UTF-8: {exc}", MALFORMED))
         return out
     try:
-        obj = json.loads(text)
+        obj = json.JSONDecoder(object_pairs_hook=first_value_wins).decode(text)
     except json.JSONDecodeError as exc:
         error = f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         out.malformed.append((1, text, error, MALFORMED))
@@ -261,8 +345,7 @@ def parse_file(path: Path, feed: Feed) -> ParsedFile:
     if parser is None:
         raise FileRejected(f"no parser for {suffix} files (feed {feed.key})")
     parsed = parser(data, feed)
-    for name, value in feed.constants:
-        parsed.columns[name] = [value] * parsed.n_records
+    parsed.constants.update(feed.constants)
     return parsed
 
 
@@ -323,14 +406,25 @@ def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str]
 def _bronze_rows(
     feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime, parsed: ParsedFile
 ) -> pa.Table:
-    n = parsed.n_records
-    columns: dict[str, list] = {f: parsed.columns[f] for f in feed.fields}
-    columns["_source_file"] = [rel] * n
-    columns["_line"] = parsed.line_numbers
-    columns["_file_sm3"] = [digest] * n
-    columns["_landed_at"] = [landed_at] * n
-    columns["_folder_date"] = [day] * n
-    return pa.Table.from_pydict(columns, schema=bronze_schema(feed))
+    records = parsed.to_arrow()
+    n = len(records)
+    schema = bronze_schema(feed)
+    lineage = {
+        "_source_file": rel,
+        "_line": None,
+        "_file_sm3": digest,
+        "_landed_at": landed_at,
+        "_folder_date": day,
+    }
+    columns = []
+    for f in schema:
+        if f.name == "_line":
+            columns.append(records.column("_line"))
+        elif f.name in lineage:
+            columns.append(pa.repeat(pa.scalar(lineage[f.name], f.type), n))
+        else:
+            columns.append(records.column(f.name).cast(f.type))
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _malformed_rows(
