@@ -48,7 +48,7 @@ test: install ## install everything, lint, and run every test (unit, dbt, end-to
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 	$(UV) run --frozen pytest -q
 
-bench: .venv/.installed ## benchmark: stages at BENCH_SIZES points, ratios to JVM Spark / DuckDB / raw scan
+bench: .venv/.installed ## benchmark: stages at BENCH_SIZES points, ratios to JVM Spark / DuckDB / raw scan, end to end
 	$(UV) run --frozen lakehouse bench --sizes $(BENCH_SIZES) --work $(BENCH_WORK) $(BENCH_ARGS)
 
 lint: .venv/.installed ## ruff check and format check

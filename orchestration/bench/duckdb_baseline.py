@@ -691,6 +691,31 @@ def set_rules(
     )
 
 
+def write_facts(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    rules: dict,
+    days: list[dt.date] | None = None,
+) -> dict[str, int]:
+    """Run the facts pipeline on the connection's input views (``positions``, ``quarantine``,
+    ``vehicles``, ``routes``, ``regions``: the columns of :data:`INPUTS`, timestamps as plain
+    TIMESTAMPs of the GMT+8 wall clock); write ``out_dir/<table>.parquet`` for each output and
+    return their row counts by table entity."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    set_rules(con, rules, days)
+    con.execute(MACROS)
+    con.execute(PIPELINE)
+    counts: dict[str, int] = {}
+    for view, schema in OUTPUTS.items():
+        target = out_dir / f"{view}.parquet"
+        written = con.execute(
+            f"COPY (SELECT {_typed_columns(schema)} FROM {view}) "
+            f"TO {_literal(str(target))} (FORMAT parquet)"
+        ).fetchone()
+        counts[view] = int(written[0]) if written else 0
+    return counts
+
+
 def run_duckdb_facts(
     lake: Path,
     out_dir: Path,
@@ -708,17 +733,6 @@ def run_duckdb_facts(
             con.execute("SET TimeZone = 'UTC'")
             for view, (name, schema) in INPUTS.items():
                 register_input(con, view, table_location(lake, name), schema)
-            set_rules(con, rules, days)
-            con.execute(MACROS)
-            con.execute(PIPELINE)
-            counts: dict[str, int] = {}
-            for view, schema in OUTPUTS.items():
-                target = out_dir / f"{view}.parquet"
-                written = con.execute(
-                    f"COPY (SELECT {_typed_columns(schema)} FROM {view}) "
-                    f"TO {_literal(str(target))} (FORMAT parquet)"
-                ).fetchone()
-                counts[view] = int(written[0]) if written else 0
-            return counts
+            return write_facts(con, out_dir, rules, days)
         finally:
             con.close()

@@ -12,11 +12,17 @@ For each size (position points: ``1M``, ``10M``, …) the harness
 3. times the compared work (:mod:`orchestration.bench.workload`: facts + monthly indicators from the silver
    snapshot) on our engine and on the baselines (JVM Spark, DuckDB, raw scan), each baseline in its
    own process, and checks that every engine computed the same indicator values;
-4. prints per stage seconds, rows/s, MB/s (landing bytes / s), peak RSS; the ratios baseline time ÷
-   our time (above 1: we are faster); and the growth exponent of time in the number of points
-   (1.0 = linear), fitted over the sizes.
+4. races end to end (:mod:`orchestration.bench.end_to_end`): the same landing files to the same
+   monthly indicators on JVM Spark and DuckDB, each in its own process, timed whole, against our
+   land + publish + facts + the monthly-indicator query; the same check of the numbers;
+5. prints per stage seconds, rows/s (points / s), records/s (the records the stage reads / s),
+   MB/s (landing bytes / s), peak RSS; the ratios baseline time ÷ our time (above 1: we are
+   faster) for the compared work and end to end; a province-day (≈ 288 M points) extrapolated from
+   the end-to-end rate of the largest size; and the growth exponent of time in the number of
+   points (1.0 = linear), fitted over the sizes.
 
-No timing is asserted anywhere: the numbers are printed (``--json`` for machines).
+No timing is asserted anywhere: the numbers are printed (``--json`` for machines). Engines that
+computed different monthly indicators are named, with their first differing row.
 """
 
 from __future__ import annotations
@@ -47,7 +53,9 @@ POINTS_PER_VEHICLE_DAY = 740
 SEED = 7
 BAD_RATE = 0.0007  # the generator's realistic defect rate (lakehouse generate's default)
 BASELINES = ("jvm_spark", "duckdb", "raw_scan")
+END_TO_END = ("jvm_spark", "duckdb")  # the baselines that also race from the landing files
 STAGES = ("land", "publish", "facts", "indicators")
+PROVINCE_DAY_POINTS = 288_000_000  # a province's position points in one day (about)
 
 Say = Callable[[str], None]
 
@@ -135,10 +143,15 @@ class StageResult:
     rows: int
     mb: float  # landing megabytes the stage accounts for (the same input for every stage)
     peak_rss_mb: float
+    records: int = 0  # the records the stage reads (lines landed, bronze records, silver rows)
 
     @property
     def rows_per_s(self) -> float:
         return self.rows / self.seconds if self.seconds > 0 else math.inf
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else math.inf
 
     @property
     def mb_per_s(self) -> float:
@@ -150,6 +163,8 @@ class StageResult:
             "rows_per_s": round(self.rows_per_s, 1),
             "mb_per_s": round(self.mb_per_s, 2),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "records": self.records,
+            "records_per_s": round(self.records_per_s, 1),
         }
 
 
@@ -164,19 +179,41 @@ class SizeResult:
     work_seconds: float = 0.0  # the compared work on our engine
     baselines: dict[str, dict[str, Any]] = field(default_factory=dict)
     agree: bool | None = None  # every engine computed the same monthly indicators
+    end_to_end: dict[str, dict[str, Any]] = field(default_factory=dict)  # baseline → its result
+    end_to_end_agree: bool | None = None
+    mismatches: list[str] = field(default_factory=list)  # one line per disagreeing engine
 
     @property
     def total(self) -> StageResult:
         seconds = sum(s.seconds for s in self.stages.values())
         peak = max((s.peak_rss_mb for s in self.stages.values()), default=0.0)
-        return StageResult(seconds, self.points, self.landing_mb, peak)
+        land = self.stages.get("land")
+        records = land.records if land else 0
+        return StageResult(seconds, self.points, self.landing_mb, peak, records)
 
-    def ratios(self) -> dict[str, float]:
-        return {
+    @property
+    def ours_end_to_end_s(self) -> float:
+        """Our files → monthly indicators: land + publish + the compared work (facts and the
+        monthly-indicator query). The dbt stage (every mart, the whole assessment) is not part of
+        the race: the baselines compute only the monthly indicators."""
+        stages = [self.stages[name].seconds for name in ("land", "publish") if name in self.stages]
+        return sum(stages) + self.work_seconds
+
+    def points_per_s(self, seconds: float) -> float:
+        return self.points / seconds if seconds > 0 else math.inf
+
+    def ratios(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             name: round(b["seconds"] / self.work_seconds, 3)
             for name, b in self.baselines.items()
             if self.work_seconds > 0
         }
+        if self.end_to_end and self.ours_end_to_end_s > 0:
+            out["end_to_end"] = {
+                name: round(b["seconds"] / self.ours_end_to_end_s, 3)
+                for name, b in self.end_to_end.items()
+            }
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,6 +235,22 @@ class SizeResult:
                 },
                 "indicators_agree": self.agree,
             },
+            "end_to_end": {
+                "ours_s": round(self.ours_end_to_end_s, 3),
+                "ours_points_per_s": round(self.points_per_s(self.ours_end_to_end_s), 1),
+                **{
+                    name: {
+                        "seconds": round(b["seconds"], 3),
+                        "startup_s": round(b.get("startup_s", 0.0), 3),
+                        "peak_rss_mb": round(b["peak_rss_mb"], 1),
+                        "points_per_s": round(self.points_per_s(b["seconds"]), 1),
+                        "records": b.get("records"),
+                    }
+                    for name, b in self.end_to_end.items()
+                },
+                "indicators_agree": self.end_to_end_agree,
+            },
+            "mismatches": self.mismatches,
         }
 
 
@@ -299,44 +352,107 @@ def run_ours(result: SizeResult, lake: Path, say: Say) -> list[tuple]:
     rules = load_rules(domain="telematics")
     spark = get_spark(lake)
     workers = landing_workers()
+    landed = []
     with stage(result, "land", say):
         for feed in (*MASTER_FEEDS, *EVENT_FEEDS, *POSITION_FEEDS):
-            land_feed(lake, feed, workers=workers)
+            landed.append(land_feed(lake, feed, workers=workers))
+    # the records each stage reads (counted outside the timed blocks, from results and Delta logs)
+    result.stages["land"].records = sum(
+        getattr(r, "records", 0) + getattr(r, "malformed", 0) for r in landed
+    )
     with stage(result, "publish", say):
         for feed in (*MASTER_FEEDS, *EVENT_FEEDS):
             publish_feed(spark, lake, feed)
         published = publish_positions(spark, lake, rules)
         if not published.published:
             raise RuntimeError("the generated batch failed validation; see the GX summary")
+    result.stages["publish"].records = published.records
+    silver_rows = _delta_rows(lake / "silver" / "telematics__positions") + _delta_rows(
+        lake / "quarantine" / "telematics__positions"
+    )
     with stage(result, "facts", say):
         publish_facts(spark, lake, rules)
+    result.stages["facts"].records = silver_rows
     # the compared work: the facts stage plus the portable monthly-indicator query
     t0 = time.perf_counter()
     indicators = _monthly_indicators_ours(spark, lake)
     result.work_seconds = result.stages["facts"].seconds + time.perf_counter() - t0
     with stage(result, "indicators", say):
         _dbt(lake)
+    result.stages["indicators"].records = silver_rows  # dbt reads silver positions and quarantine
     return indicators
 
 
+def _delta_rows(path: Path) -> int:
+    """Rows of the current snapshot of a Delta table, from its log's file statistics."""
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    if not (path / "_delta_log").is_dir():
+        return 0
+    actions = pa.table(DeltaTable(str(path)).get_add_actions(flatten=True))
+    return int(sum(n or 0 for n in actions.column("num_records").to_pylist()))
+
+
 def run_baseline(engine: str, lake: Path, out: Path, cores: int) -> dict[str, Any]:
-    """One baseline in its own process (clean memory accounting); returns its JSON result."""
+    """One baseline of the compared work in its own process (clean memory accounting); returns
+    its JSON result."""
+    args = [engine, "--lake", str(lake), "--out", str(out / engine), "--cores", str(cores)]
+    return _run_module("orchestration.bench.baselines", args, f"baseline {engine}")
+
+
+def run_end_to_end(engine: str, landing: Path, out: Path, cores: int) -> dict[str, Any]:
+    """One end-to-end baseline (landing files → monthly indicators) in its own process."""
+    args = [engine, "--landing", str(landing), "--out", str(out / f"e2e-{engine}")]
+    args += ["--cores", str(cores)]
+    return _run_module("orchestration.bench.end_to_end", args, f"end-to-end {engine}")
+
+
+def _run_module(module: str, args: list[str], what: str) -> dict[str, Any]:
+    """``python -m module args`` with the classic-Spark environment, its peak RSS sampled;
+    returns the JSON object it prints last, with ``peak_rss_mb``."""
     from transforms.lake.classic import classic_env
 
     env = classic_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "orchestration.bench.baselines", engine, "--lake", str(lake)]
-    cmd += ["--out", str(out / engine), "--cores", str(cores)]
+    cmd = [sys.executable, "-m", module, *args]
     proc = subprocess.Popen(
         cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     with PeakRss(proc.pid) as rss:
         stdout, stderr = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"baseline {engine} failed:\n{stderr[-4000:]}")
+        raise RuntimeError(f"{what} failed:\n{stderr[-4000:]}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = rss.mb
     return result
+
+
+def compare_indicators(engine: str, expected: list[tuple], theirs: list[tuple]) -> str | None:
+    """None when ``theirs`` are our monthly indicators; else what differs, in one line."""
+    from orchestration.bench.workload import INDICATOR_COLUMNS, same_indicators
+
+    theirs = [tuple(r) for r in theirs]
+    if same_indicators(expected, theirs):
+        return None
+    ours_by_key = {r[:2]: r for r in expected}
+    theirs_by_key = {r[:2]: r for r in theirs}
+    for key in sorted(ours_by_key.keys() | theirs_by_key.keys()):
+        a, b = ours_by_key.get(key), theirs_by_key.get(key)
+        if a is None or b is None or not same_indicators([a], [b]):
+            columns = [
+                f"{name} ours {x} / {engine} {y}"
+                for name, x, y in zip(
+                    INDICATOR_COLUMNS[2:], (a or ())[2:], (b or ())[2:], strict=False
+                )
+                if x != y
+            ]
+            detail = "; ".join(columns) if a and b else f"ours {a} / {engine} {b}"
+            return (
+                f"{engine} computed different monthly indicators ({len(theirs)} rows, ours "
+                f"{len(expected)}); first difference: month {key[0]} county {key[1]}: {detail}"
+            )
+    return f"{engine} computed different monthly indicators (same keys, order differs)"
 
 
 # ---- the run ----------------------------------------------------------------------------------
@@ -352,6 +468,7 @@ class BenchResult:
         out: dict[str, Any] = {
             "exponent": _round(growth(points, [r.total.seconds for r in results])),
             "compared_work": _round(growth(points, [r.work_seconds for r in results])),
+            "end_to_end": _round(growth(points, [r.ours_end_to_end_s for r in results])),
             "stages": {
                 name: _round(growth(points, [r.stages[name].seconds for r in results]))
                 for name in STAGES
@@ -367,11 +484,43 @@ class BenchResult:
             "sizes": {label: r.to_dict() for label, r in self.sizes.items()},
             "growth": self.growth(),
             "ratios": {label: r.ratios() for label, r in self.sizes.items() if r.baselines},
+            "province_day": self.province_day(),
         }
+
+    @property
+    def mismatches(self) -> list[str]:
+        """Every engine and size whose monthly indicators differ from ours."""
+        return [line for r in self.sizes.values() for line in r.mismatches]
+
+    def province_day(self) -> dict[str, Any] | None:
+        """A province-day (PROVINCE_DAY_POINTS) at the measured end-to-end rate, on this
+        machine's cores: ours from the largest size, each baseline from the largest size it ran
+        (linear extrapolation)."""
+        measured = [r for r in self.sizes.values() if r.stages]
+        if not measured:
+            return None
+        largest = max(measured, key=lambda r: r.points)
+        out: dict[str, Any] = {
+            "points": PROVINCE_DAY_POINTS,
+            "cores": self.machine.get("cores"),
+            "ours": _province_day(largest, largest.ours_end_to_end_s),
+        }
+        for engine in END_TO_END:
+            runs = [r for r in measured if engine in r.end_to_end]
+            if runs:
+                r = max(runs, key=lambda r: r.points)
+                out[engine] = _province_day(r, r.end_to_end[engine]["seconds"])
+        return out
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def _province_day(result: SizeResult, seconds: float) -> dict[str, Any]:
+    rate = result.points_per_s(seconds)
+    hours = PROVINCE_DAY_POINTS / rate / 3600 if rate > 0 else math.inf
+    return {"size": result.label, "points_per_s": round(rate, 1), "hours": round(hours, 2)}
 
 
 def machine() -> dict[str, Any]:
@@ -392,8 +541,10 @@ def run_bench(
     baseline_max: int | None = None,
     keep: bool = False,
     say: Say = print,
+    end_to_end: bool = True,
 ) -> BenchResult:
-    """Generate (or reuse) each size, run our pipeline and the baselines, return every number."""
+    """Generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
+    end to end unless ``end_to_end`` is false), return every number."""
     work = work.resolve()
     cores = os.cpu_count() or 1
     bench = BenchResult({}, machine(), dt.datetime.now().isoformat(timespec="seconds"))
@@ -411,27 +562,30 @@ def run_bench(
         say(f"{label}: {actual:,} points, {result.landing_mb:,.0f} MB of landing files")
         ours = run_ours(result, lake, say)
         if baselines and (baseline_max is None or points <= baseline_max):
-            from orchestration.bench.workload import normalise, same_indicators
+            from orchestration.bench.workload import normalise
 
             expected = normalise(ours)
+            scratch = work / "scratch" / label
             agree = True
             for engine in baselines:
                 say(f"  {label}: baseline {engine} …")
-                b = run_baseline(engine, lake, work / "scratch" / label, cores)
+                b = run_baseline(engine, lake, scratch, cores)
                 result.baselines[engine] = b
                 if "indicators" in b:
-                    same = same_indicators(expected, [tuple(r) for r in b["indicators"]])
-                    agree = agree and same
-                    if not same:
-                        theirs = [tuple(r) for r in b["indicators"]]
-                        diff = [(a, t) for a, t in zip(expected, theirs, strict=False) if a != t]
-                        say(
-                            f"  ✗ {engine} computed different monthly indicators "
-                            f"({len(theirs)} rows, ours {len(expected)}); first difference: "
-                            f"ours {diff[0][0] if diff else '—'} / {engine} {diff[0][1] if diff else '—'}"
-                        )
+                    agree = _check(result, "compared work", engine, expected, b, say) and agree
                 say(f"  {label}: {engine} {b['seconds']:,.1f} s (ours {result.work_seconds:.1f} s)")
             result.agree = agree
+            racers = [e for e in baselines if e in END_TO_END] if end_to_end else []
+            for engine in racers:
+                say(f"  {label}: end to end {engine} …")
+                b = run_end_to_end(engine, landing, scratch, cores)
+                result.end_to_end[engine] = b
+                same = _check(result, "end to end", engine, expected, b, say)
+                result.end_to_end_agree = same and result.end_to_end_agree is not False
+                say(
+                    f"  {label}: end to end {engine} {b['seconds']:,.1f} s "
+                    f"(ours {result.ours_end_to_end_s:.1f} s)"
+                )
         bench.sizes[label] = result
         # the numbers so far survive an interrupted run (30M takes a while)
         (work / "last-run.json").write_text(to_json(bench), encoding="utf-8")
@@ -441,15 +595,35 @@ def run_bench(
     return bench
 
 
+def _check(
+    result: SizeResult,
+    what: str,
+    engine: str,
+    expected: list[tuple],
+    baseline: dict[str, Any],
+    say: Say,
+) -> bool:
+    """Whether the baseline computed our monthly indicators; a mismatch is said and recorded."""
+    mismatch = compare_indicators(engine, expected, baseline["indicators"])
+    if mismatch is None:
+        return True
+    line = f"{result.label} {what}: {mismatch}"
+    result.mismatches.append(line)
+    say(f"  ✗ {line}")
+    return False
+
+
 # ---- report -----------------------------------------------------------------------------------
 def render(bench: BenchResult) -> str:
-    """The stage table, the compared work with ratios, and the growth — for people."""
+    """The stage table, the compared work and the end-to-end race with ratios, the province-day
+    extrapolation and the growth — for people."""
     lines = []
     m = bench.machine
     lines.append(f"machine: {m['cores']} cores, {m['memory_gb']} GB — {bench.started_at}")
     lines.append("")
     head = (
-        f"{'size':>6} {'stage':<11} {'seconds':>9} {'rows/s':>12} {'MB/s':>8} {'peak RSS MB':>12}"
+        f"{'size':>6} {'stage':<11} {'seconds':>9} {'rows/s':>12} {'records':>11} "
+        f"{'records/s':>11} {'MB/s':>8} {'peak RSS MB':>12}"
     )
     lines.append(head)
     lines.append("-" * len(head))
@@ -457,8 +631,13 @@ def render(bench: BenchResult) -> str:
         for name, s in [*r.stages.items(), ("total", r.total)]:
             lines.append(
                 f"{label:>6} {name:<11} {s.seconds:>9.1f} {s.rows_per_s:>12,.0f} "
-                f"{s.mb_per_s:>8.1f} {s.peak_rss_mb:>12,.0f}"
+                f"{s.records:>11,} {s.records_per_s:>11,.0f} {s.mb_per_s:>8.1f} "
+                f"{s.peak_rss_mb:>12,.0f}"
             )
+    lines.append("rows/s: position points ÷ seconds; records: what the stage reads (land: lines")
+    lines.append(
+        "of every feed; publish: bronze positions; facts, indicators: silver + quarantine)"
+    )
     compared = [r for r in bench.sizes.values() if r.baselines]
     if compared:
         lines.append("")
@@ -478,14 +657,65 @@ def render(bench: BenchResult) -> str:
                     cells += f" {'—':>20}"
             agree = {True: "yes", False: "NO", None: "—"}[r.agree]
             lines.append(f"{r.label:>6} {r.work_seconds:>8.1f}{cells} {agree:>13}")
+    raced = [r for r in bench.sizes.values() if r.end_to_end]
+    if raced:
+        lines.append("")
+        lines.append(
+            "end to end (landing files → silver → facts → monthly indicators; ours: land + "
+            "publish + compared work),"
+        )
+        lines.append("seconds, points/s and ratio = baseline ÷ ours (> 1: we are faster)")
+        head = f"{'size':>6} {'ours':>8} {'points/s':>10}" + "".join(
+            f" {b:>31}" for b in END_TO_END
+        )
+        lines.append(head + f" {'same numbers':>13}")
+        for r in raced:
+            ours = r.ours_end_to_end_s
+            cells = ""
+            for b in END_TO_END:
+                if b in r.end_to_end:
+                    sec = r.end_to_end[b]["seconds"]
+                    rate = r.points_per_s(sec)
+                    cells += f" {sec:>8.1f} s {rate:>10,.0f}/s ×{sec / ours:>6.2f}"
+                else:
+                    cells += f" {'—':>31}"
+            agree = {True: "yes", False: "NO", None: "—"}[r.end_to_end_agree]
+            lines.append(
+                f"{r.label:>6} {ours:>8.1f} {r.points_per_s(ours):>10,.0f}{cells} {agree:>13}"
+            )
+        starts = [
+            f"{b} {r.end_to_end[b]['startup_s']:.1f} s ({r.label})"
+            for r in raced
+            for b in END_TO_END
+            if r.end_to_end.get(b, {}).get("startup_s")
+        ]
+        if starts:
+            lines.append(f"engine start-up, not timed: {', '.join(starts)}")
+    day = bench.province_day()
+    if day is not None:
+        engines = [("ours", day["ours"])] + [(b, day[b]) for b in END_TO_END if b in day]
+        cells = ", ".join(
+            f"{name} {d['hours']:,.1f} h ({d['points_per_s']:,.0f} points/s at {d['size']})"
+            for name, d in engines
+        )
+        lines.append("")
+        lines.append(
+            f"province-day (≈{PROVINCE_DAY_POINTS / 1e6:,.0f} M points) on this machine's "
+            f"{day['cores']} cores, linear from the end-to-end rate: {cells}"
+        )
     g = bench.growth()
     if g["exponent"] is not None:
         lines.append("")
         stages = ", ".join(f"{k} {v}" for k, v in g["stages"].items())
         lines.append(
-            f"growth: time ∝ points^{g['exponent']} end to end "
-            f"(compared work ^{g['compared_work']}; {stages}); 1.0 is linear"
+            f"growth: time ∝ points^{g['exponent']} for the whole pipeline "
+            f"(end to end ^{g['end_to_end']}; compared work ^{g['compared_work']}; {stages}); "
+            "1.0 is linear"
         )
+    if bench.mismatches:
+        lines.append("")
+        lines.append("✗ engines that computed different monthly indicators:")
+        lines += [f"  {line}" for line in bench.mismatches]
     return "\n".join(lines)
 
 

@@ -39,18 +39,32 @@ def register(main: click.Group) -> None:
     show_default=True,
     help="Run the baselines only up to this size ('all': every size; JVM Spark is slow).",
 )
+@click.option(
+    "--end-to-end/--no-end-to-end",
+    "end_to_end",
+    default=True,
+    show_default=True,
+    help="Also race JVM Spark and DuckDB from the landing files to the monthly indicators.",
+)
 @click.option("--keep", is_flag=True, help="Keep each size's lake after the run (for inspection).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr)."
 )
-def bench(sizes, work, baselines, baseline_max, keep, as_json) -> None:
+def bench(sizes, work, baselines, baseline_max, end_to_end, keep, as_json) -> None:
     """Benchmark the telematics pipeline at several sizes against JVM Spark and DuckDB.
 
     For each size: generate a month of landing data (cached), run land → publish → facts →
-    indicators, then time the same facts + monthly-indicator work on the baselines in the same
-    run. Prints rows/s, MB/s, wall time and peak RSS per stage, the ratios baseline ÷ ours
-    (above 1: we are faster) and how time grows with size. Example:
-    `lakehouse bench --sizes 1M,10M --json`.
+    indicators, then, in the same run, time the same facts + monthly-indicator work from the
+    silver snapshot on the baselines (the compared work), and race JVM Spark and DuckDB end to
+    end: the same landing files (JSON, CSV and the raw JT/T 809/808 frames, which they decode
+    with the project's codec) to the same monthly indicators, against our land + publish +
+    compared work. Every engine must compute the same monthly indicators: a difference is
+    reported and the command exits with status 1.
+
+    Prints seconds, rows/s, records/s, MB/s and peak RSS per stage, the ratios baseline ÷ ours
+    (above 1: we are faster) for the compared work and end to end, a province-day (≈ 288 M
+    points) extrapolated from the largest size's end-to-end rate on this machine's cores, and how
+    time grows with size. Example: `lakehouse bench --sizes 1M,10M --json`.
     """
     from orchestration.bench import harness
 
@@ -69,5 +83,9 @@ def bench(sizes, work, baselines, baseline_max, keep, as_json) -> None:
     def say(message: str) -> None:
         click.echo(message, err=as_json)
 
-    result = harness.run_bench(parsed, work, engines, limit, keep, say)
+    result = harness.run_bench(parsed, work, engines, limit, keep, say, end_to_end=end_to_end)
     click.echo(harness.to_json(result) if as_json else "\n" + harness.render(result))
+    if result.mismatches:
+        raise click.ClickException(
+            "engines computed different monthly indicators:\n" + "\n".join(result.mismatches)
+        )

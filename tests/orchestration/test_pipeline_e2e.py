@@ -43,6 +43,12 @@ EXPECTED_ROWS = {
     # no month completed yet (the lake holds one day): the 整改清单 exists, empty
     "ops.telematics__rectification_items": 0,
     "ops.telematics__rectification_events": 0,
+    # what the dashboards serve (every serving view reads a gold table)
+    "gold.telematics__ranked_assessments": 12,  # the assessments with their rank
+    "gold.telematics__violations": 0,
+    "gold.telematics__platform_checks": 0,
+    "gold.telematics__platform_link_events": 0,
+    "gold.telematics__rectification_items": 0,
 }
 
 
