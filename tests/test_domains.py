@@ -45,6 +45,20 @@ def test_every_shared_part_finds_the_domain(name):
     assert (REPO / "infra" / "superset" / "dashboards" / name).is_dir()
 
 
+def test_the_domain_folders_are_the_domains():
+    """What serving (dashboard folders) and dbt (model folders) iterate is the list of domains:
+    no folder of a domain that is not in transforms/domains.py."""
+    dashboards = REPO / "infra" / "superset" / "dashboards"
+    assert {p.name for p in dashboards.iterdir() if p.is_dir() and p.name != "databases"} == set(
+        NAMES
+    )
+    for layer in ("staging", "intermediate", "marts"):
+        folders = {
+            p.name for p in (REPO / "dbt_project" / "models" / layer).iterdir() if p.is_dir()
+        }
+        assert folders <= set(NAMES), layer
+
+
 def test_domain_jobs_select_only_their_own_assets():
     """A job of one domain never picks up another domain's assets (no `AssetSelection.all()`)."""
     from orchestration.definitions import defs
