@@ -108,9 +108,10 @@ def parse_jsonl_native(
     Returns the records as a table (``_line`` + ``fields``, strings, in line order), the malformed
     lines, the number of non-blank lines, and how many records were parsed natively.
 
-    DuckDB's ``read_json`` reads the records (one row per non-blank line, NULLs for a line it cannot
-    read); a second, cheap pass over the lines says which are valid JSON objects, and which values
-    or lines must be left to Python."""
+    A cheap pass over the lines finds the blank ones and the valid JSON objects; DuckDB's
+    ``read_json`` then reads the objects alone (every other line blanked out), one row each, and
+    flags the values it may write differently from Python; those lines and the invalid ones are
+    parsed in Python. A row count that is not the object count leaves the whole file to Python."""
     starts, ends = line_bounds(data)
     n = len(starts)
     if n == 0:
