@@ -14,18 +14,18 @@ import datetime as dt
 import io
 import json
 import math
-import multiprocessing as mp
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from transforms.crypto import sm3_file
+from transforms.crypto import sm3_bytes
 from transforms.lake import native, registry
 from transforms.lake.clock import TS, now_beijing
 from transforms.lake.feeds import Feed
@@ -34,6 +34,7 @@ from transforms.lake.ledger import (
     REJECTED_SCHEMA,
     delete_partial,
     known_digests,
+    known_paths,
 )
 
 MALFORMED = "malformed_record"
@@ -325,19 +326,21 @@ GENERIC_PARSERS: dict[str, Callable[[bytes, Feed], ParsedFile]] = {
 }
 
 
-def parse_file(path: Path, feed: Feed) -> ParsedFile:
-    """Parse a landing file of ``feed`` with the parser of its file type (the feed's own, else a
-    generic one); raises FileRejected when it cannot be read at all."""
+def parse_file(path: Path, feed: Feed, data: bytes | None = None) -> ParsedFile:
+    """Parse a landing file of ``feed`` (its bytes ``data`` when already read) with the parser of
+    its file type (the feed's own, else a generic one); raises FileRejected when it cannot be read
+    at all."""
     suffix = path.suffix.lower()
     if suffix not in feed.extensions:
         raise FileRejected(
             f"unsupported file type {suffix or '(none)'} for feed {feed.key}; "
             f"expected {', '.join(feed.extensions)}"
         )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise FileRejected(f"cannot read: {exc}") from None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FileRejected(f"cannot read: {exc}") from None
     own = feed.parser_for(suffix)
     if own is not None:
         return own(data, feed)
@@ -444,9 +447,10 @@ def _malformed_rows(
     return pa.Table.from_pydict(columns, schema=schema)
 
 
-# files larger than this in total are parsed by a pool of processes (JSON and CSV parsing is
-# Python work; one process per core lands a province's day in a fraction of the time)
-PARALLEL_MIN_BYTES = 64 * 1024 * 1024
+# files larger than this in total are prepared by a pool of threads: the SM3 digest (OpenSSL), the
+# native parsers (DuckDB, Arrow) and the Delta writes release the GIL, so threads keep every core
+# busy without the start-up and pickling a pool of processes costs
+PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 WORKERS_ENV = "LAKEHOUSE_LANDING_WORKERS"
 
 
@@ -474,33 +478,57 @@ def prepare_file(
     path: Path,
     landed_at: dt.datetime,
     known: frozenset[str] | set[str],
+    seen_paths: frozenset[str] | set[str] = frozenset(),
 ) -> PreparedFile:
-    """SM3 digest, parse and Arrow rows of one file (a top-level function: pool workers run it)."""
+    """SM3 digest, parse and Arrow rows of one file (pool threads run it).
+
+    The file is read once. A path never landed before is hashed on a second thread while it is
+    parsed (the digest is OpenSSL's, the parse DuckDB's: neither holds the GIL); a path landed
+    before is hashed first, so that an unchanged file is not parsed again for nothing."""
     rel = str(path.relative_to(lake))
-    digest = sm3_file(path)
-    prepared = PreparedFile(day=day, rel=rel, digest=digest, size=path.stat().st_size)
-    if digest in known:
-        prepared.skipped = True
-        return prepared
+    data = path.read_bytes()
+    prepared = PreparedFile(day=day, rel=rel, digest="", size=len(data))
+    if rel in seen_paths:
+        prepared.digest = sm3_bytes(data)
+        if prepared.digest in known:
+            prepared.skipped = True
+            return prepared
+        digest = None
+    else:
+        digest = _hasher().submit(sm3_bytes, data)
     try:
-        parsed = parse_file(path, feed)
+        parsed = parse_file(path, feed, data)
     except FileRejected as exc:
+        parsed = None
         prepared.error = str(exc)
+    if digest is not None:
+        prepared.digest = digest.result()
+        if prepared.digest in known:
+            prepared.skipped = True
+            return prepared
+    if parsed is None:
         return prepared
-    prepared.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed)
-    prepared.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed)
+    prepared.bronze = _bronze_rows(feed, rel, prepared.digest, day, landed_at, parsed)
+    prepared.malformed_rows = _malformed_rows(feed, rel, prepared.digest, landed_at, parsed)
     prepared.lines = parsed.lines
     prepared.records = parsed.n_records
     prepared.malformed = len(parsed.malformed)
     return prepared
 
 
-def landing_workers() -> int:
-    """Parser processes for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one per core (≤ 8).
+_hashers = threading.local()
 
-    Callers pass it to :func:`land_feed` explicitly: worker processes are *spawned*, and spawning
-    re-imports the caller's ``__main__`` script, which is only safe behind an
-    ``if __name__ == "__main__":`` guard (the CLI, Dagster and pytest have one)."""
+
+def _hasher() -> ThreadPoolExecutor:
+    """This thread's hashing thread (hashes one file while this thread parses it)."""
+    pool = getattr(_hashers, "pool", None)
+    if pool is None:
+        pool = _hashers.pool = ThreadPoolExecutor(1, thread_name_prefix="sm3")
+    return pool
+
+
+def landing_workers() -> int:
+    """Preparing threads for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one per core (≤ 8)."""
     configured = os.environ.get(WORKERS_ENV)
     if configured:
         return max(1, int(configured))
@@ -514,31 +542,57 @@ def _prepared_files(
     landed_at: dt.datetime,
     known: set[str],
     workers: int,
+    seen: frozenset[str] = frozenset(),
 ) -> Iterator[PreparedFile]:
-    """Every file prepared, in order: in this process for a small landing, else in a pool of
-    spawned processes (never forked: the embedded engine runs threads in this process) with a
-    bounded number of files in flight, so memory stays flat however large the landing is."""
+    """Every file prepared, in order: in this thread for a small landing, else by a pool of
+    threads with a bounded number of files in flight, so memory stays flat however large the
+    landing is (the caller writes the prepared rows while the pool prepares the next files)."""
     total = sum(path.stat().st_size for _, path in files)
     if workers == 1 or len(files) < 2 or total < PARALLEL_MIN_BYTES:
         for day, path in files:
-            yield prepare_file(lake, feed, day, path, landed_at, known)
+            yield prepare_file(lake, feed, day, path, landed_at, known, seen)
         return
     frozen = frozenset(known)
     in_flight: deque[Future[PreparedFile]] = deque()
-    with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="landing") as pool:
         pending = iter(files)
+
+        def submit(day: dt.date, path: Path) -> None:
+            in_flight.append(
+                pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen, seen)
+            )
+
         for day, path in pending:
-            in_flight.append(pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen))
+            submit(day, path)
             if len(in_flight) >= 2 * workers:
                 break
         while in_flight:
             yield in_flight.popleft().result()
             nxt = next(pending, None)
             if nxt is not None:
-                day, path = nxt
-                in_flight.append(
-                    pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen)
-                )
+                submit(*nxt)
+
+
+def _write_batch(
+    lake: Path,
+    feed: Feed,
+    bronze_parts: list[pa.Table],
+    malformed_parts: list[pa.Table],
+    files: list[dict],
+) -> None:
+    """Append one batch of prepared files: bronze and quarantine rows first, then the files to the
+    ledger — a batch cut short by a crash is not in the ledger, and its partial rows are deleted
+    by the next landing before it writes them again."""
+    digests = [f["file_sm3"] for f in files]
+    delete_partial(lake, feed.bronze_table, digests)
+    delete_partial(lake, feed.quarantine_table, digests)
+    bronze = pa.concat_tables(bronze_parts)
+    if bronze.num_rows:
+        _append(lake, feed.bronze_table, bronze, list(feed.bronze_partition_by))
+    malformed = pa.concat_tables(malformed_parts)
+    if malformed.num_rows:
+        _append(lake, feed.quarantine_table, malformed)
+    _append(lake, "ops.landing__files", pa.Table.from_pylist(files, FILES_SCHEMA))
 
 
 def land_feed(
@@ -551,7 +605,7 @@ def land_feed(
 ) -> LandingResult:
     """Land every not-yet-landed file of ``feed`` (optionally only the given date folders).
 
-    ``workers`` > 1 parses large landings in that many spawned processes (see
+    ``workers`` > 1 prepares large landings on that many threads (see
     :func:`landing_workers`); files are still recorded in order, so the result is the same."""
     say = progress or (lambda _msg: None)
     result = LandingResult(feed=feed.key)
@@ -562,77 +616,80 @@ def land_feed(
     pending_files: list[dict] = []
     rejected: list[dict] = []
 
+    # batches are written by one writer thread, in order, while the next batch is prepared
+    writer = ThreadPoolExecutor(1, thread_name_prefix="bronze-writer")
+    writing: list[Future[None]] = []
+
     def flush() -> None:
         if not pending_files:
             return
-        digests = [f["file_sm3"] for f in pending_files]
-        delete_partial(lake, feed.bronze_table, digests)
-        delete_partial(lake, feed.quarantine_table, digests)
-        partitions = list(feed.bronze_partition_by)
-        bronze = pa.concat_tables(pending_bronze)
-        if bronze.num_rows:
-            _append(lake, feed.bronze_table, bronze, partitions)
-        malformed = pa.concat_tables(pending_malformed)
-        if malformed.num_rows:
-            _append(lake, feed.quarantine_table, malformed)
-        _append(lake, "ops.landing__files", pa.Table.from_pylist(pending_files, FILES_SCHEMA))
+        batch = (list(pending_bronze), list(pending_malformed), list(pending_files))
         pending_bronze.clear()
         pending_malformed.clear()
         pending_files.clear()
+        if writing:
+            writing.pop().result()  # one batch in the writer at a time: memory stays flat
+        writing.append(writer.submit(_write_batch, lake, feed, *batch))
 
-    files = candidate_files(lake, feed, dates)
-    rows_in_batch = 0
-    for prepared in _prepared_files(lake, feed, files, landed_at, known, workers):
-        rel, digest = prepared.rel, prepared.digest
-        if prepared.skipped or digest in known:  # landed before, or a copy earlier in this pass
-            result.skipped_files += 1
-            continue
-        known.add(digest)
-        if prepared.error is not None:
-            result.rejected_files += 1
-            result.errors.append(f"{rel}: {prepared.error}")
-            rejected.append(
+    try:
+        files = candidate_files(lake, feed, dates)
+        rows_in_batch = 0
+        seen = frozenset(known_paths(lake))
+        for prepared in _prepared_files(lake, feed, files, landed_at, known, workers, seen):
+            rel, digest = prepared.rel, prepared.digest
+            if prepared.skipped or digest in known:  # landed before, or a copy earlier in this pass
+                result.skipped_files += 1
+                continue
+            known.add(digest)
+            if prepared.error is not None:
+                result.rejected_files += 1
+                result.errors.append(f"{rel}: {prepared.error}")
+                rejected.append(
+                    {
+                        "file_path": rel,
+                        "domain": feed.domain,
+                        "feed": feed.name,
+                        "file_sm3": digest,
+                        "error": prepared.error,
+                        "rejected_at": landed_at,
+                    }
+                )
+                say(f"  rejected {rel}: {prepared.error}")
+                continue
+            assert prepared.bronze is not None and prepared.malformed_rows is not None
+            pending_bronze.append(prepared.bronze)
+            pending_malformed.append(prepared.malformed_rows)
+            pending_files.append(
                 {
                     "file_path": rel,
                     "domain": feed.domain,
                     "feed": feed.name,
+                    "folder_date": prepared.day,
                     "file_sm3": digest,
-                    "error": prepared.error,
-                    "rejected_at": landed_at,
+                    "size_bytes": prepared.size,
+                    "lines": prepared.lines,
+                    "records": prepared.records,
+                    "malformed": prepared.malformed,
+                    "status": "landed",
+                    "landed_at": landed_at,
+                    "published_at": None,
                 }
             )
-            say(f"  rejected {rel}: {prepared.error}")
-            continue
-        assert prepared.bronze is not None and prepared.malformed_rows is not None
-        pending_bronze.append(prepared.bronze)
-        pending_malformed.append(prepared.malformed_rows)
-        pending_files.append(
-            {
-                "file_path": rel,
-                "domain": feed.domain,
-                "feed": feed.name,
-                "folder_date": prepared.day,
-                "file_sm3": digest,
-                "size_bytes": prepared.size,
-                "lines": prepared.lines,
-                "records": prepared.records,
-                "malformed": prepared.malformed,
-                "status": "landed",
-                "landed_at": landed_at,
-                "published_at": None,
-            }
-        )
-        result.landed_files += 1
-        result.records += prepared.records
-        result.malformed += prepared.malformed
-        if prepared.malformed:
-            say(f"  {rel}: {prepared.malformed} malformed line(s) quarantined")
-        rows_in_batch += prepared.records
-        if rows_in_batch >= batch_rows:
-            flush()
-            rows_in_batch = 0
-            say(f"  {feed.key}: {result.landed_files} files, {result.records:,} records landed")
-    flush()
+            result.landed_files += 1
+            result.records += prepared.records
+            result.malformed += prepared.malformed
+            if prepared.malformed:
+                say(f"  {rel}: {prepared.malformed} malformed line(s) quarantined")
+            rows_in_batch += prepared.records
+            if rows_in_batch >= batch_rows:
+                flush()
+                rows_in_batch = 0
+                say(f"  {feed.key}: {result.landed_files} files, {result.records:,} records landed")
+        flush()
+        if writing:
+            writing.pop().result()
+    finally:
+        writer.shutdown(wait=True)
     if rejected:
         _append(
             lake, "ops.landing__rejected_files", pa.Table.from_pylist(rejected, REJECTED_SCHEMA)

@@ -51,11 +51,20 @@ REJECTED_SCHEMA = pa.schema(
 
 def known_digests(lake: Path) -> set[str]:
     """SM3 digests of every file landed or rejected before (of any domain)."""
+    return _known(lake, "file_sm3")
+
+
+def known_paths(lake: Path) -> set[str]:
+    """Paths (relative to the lake) of every file landed or rejected before (of any domain)."""
+    return _known(lake, "file_path")
+
+
+def _known(lake: Path, column: str) -> set[str]:
     known: set[str] = set()
     for t in (FILES, REJECTED):
         if t.exists(lake):
-            col = DeltaTable(str(t.location(lake))).to_pyarrow_table(columns=["file_sm3"])
-            known.update(col.column("file_sm3").to_pylist())
+            col = DeltaTable(str(t.location(lake))).to_pyarrow_table(columns=[column])
+            known.update(col.column(column).to_pylist())
     return known
 
 

@@ -1,12 +1,13 @@
 """Native (C++) parsing of landing files, with the exact per-line results of the Python parsers.
 
-JSON lines are split with numpy and parsed by DuckDB's JSON reader (yyjson, multithreaded) into
-Arrow columns; CSV blocks are parsed by Arrow's CSV reader. Either way every line keeps its number,
+JSON lines are split with numpy and handed to DuckDB as a string column (zero-copy, in batches it
+scans on every core), whose JSON functions (yyjson) give the field values as Arrow columns; CSV blocks are parsed by Arrow's CSV reader. Either way every line keeps its number,
 and any line whose native result could differ from the Python parser's is re-parsed by the Python
 parser, so that a file lands byte for byte the same whichever path parsed it (a test checks this on
 files full of defects):
 
-- JSON: a line that is not UTF-8, not valid JSON or not an object; a value yyjson writes
+- JSON: a line that is not UTF-8, not valid JSON or not an object, or has a comma before a closing
+  bracket (yyjson accepts trailing commas, Python does not); a value yyjson writes
   differently from ``json.dumps`` — a number in exponent form, below 1e-4 or of 16+ digits, a
   nested object or array, a surrogate escape (this prefilter is conservative: it may send a few
   good lines to Python, never a line that would differ to the native result). A key repeated in
@@ -21,6 +22,7 @@ Malformed lines are rare, so almost every line is parsed natively.
 from __future__ import annotations
 
 import io
+import json
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -36,12 +38,16 @@ NATIVE_MIN_BYTES = 64 * 1024
 
 # Python's blank line: nothing but ASCII whitespace (bytes.strip())
 _BLANK = r"[ \t\n\r\x0b\x0c]*"
+# a comma before a closing bracket outside a string (yyjson accepts it, Python does not); also
+# matches inside strings, which only sends a good line to Python
+_TRAILING_COMMA = r",[ \t\n\r]*[]}]"
 # a surrogate escape: Python keeps a lone one (no UTF-8 column can hold it), DuckDB rejects it
 _SURROGATE = r"\\u[dD][89a-fA-F]"
 # a value (fields joined by chr(1)) whose text DuckDB may write differently from json.dumps: a
 # number with an exponent, below 1e-4 or of 16+ digits, infinities, a nested object or array
 _ODD_VALUE = r"(^|\x01)(-?[0-9.]*[0-9][eE]|-?0\.0000|-?Infinity|-?inf|[\[{])|[0-9]{16}"
 
+_BATCH_LINES = 8192
 _local = threading.local()
 
 
@@ -55,7 +61,9 @@ def _duckdb():
     if con is None:
         import duckdb
 
-        con = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1)})
+        con = duckdb.connect(
+            config={"threads": max(1, os.cpu_count() or 1), "preserve_insertion_order": True}
+        )
         _local.con = con
     return con
 
@@ -108,52 +116,58 @@ def parse_jsonl_native(
     Returns the records as a table (``_line`` + ``fields``, strings, in line order), the malformed
     lines, the number of non-blank lines, and how many records were parsed natively.
 
-    A cheap pass over the lines finds the blank ones and the valid JSON objects; DuckDB's
-    ``read_json`` then reads the objects alone (every other line blanked out), one row each, and
-    flags the values it may write differently from Python; those lines and the invalid ones are
-    parsed in Python. A row count that is not the object count leaves the whole file to Python."""
+    The lines are handed to DuckDB as one string column (zero-copy over ``data``), so row i is
+    line i whatever happens to the others; one query finds the blank lines, the valid JSON objects
+    and their field values (``json_transform``, one parse per line after ``json_valid``), and flags
+    the values it may write differently from Python. Those lines and the invalid ones are parsed
+    in Python."""
     starts, ends = line_bounds(data)
     n = len(starts)
     if n == 0:
         return _empty(fields), [], 0, 0
     con = _duckdb()
-    landing_lines = pa.table({"raw": _lines_array(data, starts, ends)})  # noqa: F841 (by name)
-    checks = con.sql(
-        f"SELECT coalesce(regexp_full_match(raw, '{_BLANK}'), false) AS blank, coalesce("
-        "json_valid(raw) AND starts_with(raw, '{') AND NOT (contains(raw, '\\u') "
-        f"AND regexp_matches(raw, '{_SURROGATE}')), false) AS ok FROM landing_lines"
-    ).to_arrow_table()
-    blank = checks.column("blank").to_numpy()
-    good = checks.column("ok").to_numpy()
-    non_blank = np.flatnonzero(~blank)
-    objects = np.flatnonzero(good)  # valid JSON objects (never blank)
-    source: bytes | bytearray = data
-    if len(objects) < len(non_blank):
-        # DuckDB reads only the valid objects: every other line is blanked out, so that no error
-        # recovery can run one line into the next, and row i is the i-th valid object
-        source = bytearray(data)
-        for i in np.flatnonzero(~good & ~blank):
-            source[starts[i] : ends[i]] = b" " * int(ends[i] - starts[i])
-    text = ", ".join(f"coalesce({_quoted(f)}, '')" for f in fields)
-    rows = (
-        con.read_json(
-            io.BytesIO(source),
-            format="newline_delimited",
-            columns={f: "VARCHAR" for f in fields},
-            ignore_errors=True,  # a repeated key: its first value, as the Python parser keeps
+    # in batches, so that DuckDB scans them on every core; each line keeps its index, checked
+    lines = pa.table({"i": np.arange(n, dtype=np.int64), "raw": _lines_array(data, starts, ends)})
+    landing_lines = pa.Table.from_batches(lines.to_batches(max_chunksize=_BATCH_LINES))  # noqa: F841
+    shape = "{" + ", ".join(f'{json.dumps(f)}: "VARCHAR"' for f in fields) + "}"
+    values = ", ".join(f"v.{_quoted(f)} AS {_quoted(f)}" for f in fields)
+    text = ", ".join(f"coalesce(v.{_quoted(f)}, '')" for f in fields)
+    rows = con.sql(
+        f"""
+        WITH checked AS (
+            SELECT i, raw, coalesce(regexp_full_match(raw, '{_BLANK}'), false) AS blank,
+                coalesce(json_valid(raw) AND starts_with(raw, '{{')
+                    AND NOT regexp_matches(raw, '{_TRAILING_COMMA}')
+                    AND NOT (contains(raw, '\\u') AND regexp_matches(raw, '{_SURROGATE}')),
+                    false) AS ok
+            FROM landing_lines
+        ), parsed AS (
+            SELECT i, blank, ok,
+                CASE WHEN ok THEN json_transform(raw, '{shape.replace("'", "''")}') END AS v
+            FROM checked
         )
-        .select(f"*, regexp_matches(concat_ws(chr(1), {text}), '{_ODD_VALUE}') AS odd")
-        .to_arrow_table()
-    )
-    if rows.num_rows != len(objects):  # not one row per valid object: do not guess
-        return (*_python_lines(non_blank, data, starts, ends, fields, python_line), 0)
-    plain = ~rows.column("odd").to_numpy(zero_copy_only=False)
-    table = rows.filter(pa.array(plain))
+        SELECT i, blank, ok AND NOT coalesce(regexp_matches(concat_ws(chr(1), {text}),
+            '{_ODD_VALUE}'), false) AS plain, {values}
+        FROM parsed
+        """
+    ).to_arrow_table()
+    index = rows.column("i").to_numpy()
+    if len(index) != n or not np.array_equal(index, np.arange(n)):  # one row per line, in order
+        raise RuntimeError(
+            f"native JSON parse returned {len(index)} rows for {n} lines, or not in order"
+        )
+    blank = rows.column("blank").to_numpy(zero_copy_only=False)
+    plain = rows.column("plain").to_numpy(zero_copy_only=False)
+    non_blank = np.flatnonzero(~blank)
+    native_lines = np.flatnonzero(plain)
     native_table = pa.table(
-        [pa.array(objects[plain] + 1, pa.int64()), *(table.column(f) for f in fields)],
+        [
+            pa.array(native_lines + 1, pa.int64()),
+            *(rows.column(f).filter(pa.array(plain)) for f in fields),
+        ],
         names=["_line", *fields],
     )
-    others = np.sort(np.concatenate((np.flatnonzero(~good & ~blank), objects[~plain])))
+    others = np.flatnonzero(~plain & ~blank)
     natively = native_table.num_rows
     if len(others) == 0:
         return _as_strings(native_table), [], len(non_blank), natively

@@ -33,10 +33,20 @@ NASTY_JSON = [
     "42",
     "{}",
     '{"plate": "trailing"} x',
+    '{"plate": "trailing comma", "speed": 1,}',  # yyjson accepts trailing commas, Python not
+    '{"plate": "comma in array", "alarm": [1, 2, ]}',
+    '{"plate": "not a trailing comma: ,}", "speed": 3}',
+    '{"plate": "comment" /* c */}',
     '{"plate": "\\ud800 lone surrogate"}',  # kept as malformed (it used to stop the landing)
     '{"plate": "\\ud83d\\ude00 a pair is fine"}',
     '{"plate": "ok", "platform_id": "35090001", "plate_color": 2, "gnss_time": "2026-11-02 08:00:00"}',
 ]
+
+
+@pytest.fixture(autouse=True)
+def small_batches(monkeypatch):
+    """Lines go to DuckDB in batches scanned in parallel: make the tests' files span many."""
+    monkeypatch.setattr(native, "_BATCH_LINES", 256)
 
 
 def _same(a, b):
