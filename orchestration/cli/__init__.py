@@ -29,10 +29,11 @@ def report() -> None:
 
 
 def _register() -> None:
-    from orchestration.cli import bench, lake
+    from orchestration.cli import bench, keys, lake
 
     lake.register(main)
     bench.register(main)
+    keys.register(main)
     for domain in DOMAINS:
         importlib.import_module(f"orchestration.cli.{domain.name}").register(main, report)
 

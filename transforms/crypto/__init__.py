@@ -1,25 +1,19 @@
-"""National cryptography helpers (SM3 digests through OpenSSL, 400× faster than pure Python)."""
+"""National cryptography (国密) shared by every domain; never imports a domain.
 
-from __future__ import annotations
+- `sm3` — SM3 digests of bytes and files (landing lineage, the tamper-evidence manifest) and
+  HMAC-SM3 (the join hash of sensitive columns), through OpenSSL.
+- `sm4` — SM4-ECB / CBC with PKCS#7 through OpenSSL (freight payloads), and the random-IV column
+  encryption of sensitive fields.
+- `sm2` — SM2 signatures (SM3, user id 1234567812345678, hex r‖s) and ``04‖C1‖C2‖C3`` encryption,
+  through gmalglib; the measured choice over gmssl is in its docstring.
+- `keys` — the key files in ``$LAKEHOUSE_KEYS`` (``lakehouse keys init``) and their loaders.
+- `masking` — masked display of ID numbers, phones, names of persons, bank accounts.
+- `bench` — throughput of all of these, for the benchmark.
+- `errors` — `CryptoError` and `DecryptionError`.
 
-from pathlib import Path
+Values are lowercase hex where the feeds carry hex (digests, signatures, keys) and bytes otherwise.
+"""
 
-from cryptography.hazmat.primitives import hashes
+from transforms.crypto.sm3 import sm3_bytes, sm3_file
 
-CHUNK = 1 << 20
-
-
-def sm3_bytes(data: bytes) -> str:
-    """SM3 digest (GB/T 32905) of ``data`` as lowercase hex."""
-    h = hashes.Hash(hashes.SM3())
-    h.update(data)
-    return h.finalize().hex()
-
-
-def sm3_file(path: Path) -> str:
-    """SM3 digest of a file's bytes, streamed."""
-    h = hashes.Hash(hashes.SM3())
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.finalize().hex()
+__all__ = ["sm3_bytes", "sm3_file"]
