@@ -461,6 +461,8 @@ class BenchResult:
     sizes: dict[str, SizeResult]
     machine: dict[str, Any]
     started_at: str
+    # national-crypto throughput (transforms.crypto.bench.measure), one process
+    crypto: dict[str, Any] | None = None
 
     def growth(self) -> dict[str, Any]:
         results = list(self.sizes.values())
@@ -485,6 +487,7 @@ class BenchResult:
             "growth": self.growth(),
             "ratios": {label: r.ratios() for label, r in self.sizes.items() if r.baselines},
             "province_day": self.province_day(),
+            "crypto": self.crypto,
         }
 
     @property
@@ -542,12 +545,19 @@ def run_bench(
     keep: bool = False,
     say: Say = print,
     end_to_end: bool = True,
+    crypto_seconds: float = 0.5,
 ) -> BenchResult:
-    """Generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
+    """Measure the national crypto (each operation for ``crypto_seconds``; 0: not at all), then
+    generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
     end to end unless ``end_to_end`` is false), return every number."""
     work = work.resolve()
     cores = os.cpu_count() or 1
     bench = BenchResult({}, machine(), dt.datetime.now().isoformat(timespec="seconds"))
+    if crypto_seconds > 0:
+        from transforms.crypto.bench import measure
+
+        say("national crypto …")
+        bench.crypto = measure(crypto_seconds)
     for label, points in sizes.items():
         landing, summary = landing_zone(work, label, points, say)
         actual = summary["parsed_records"] + summary["frame_positions"]
@@ -712,11 +722,32 @@ def render(bench: BenchResult) -> str:
             f"(end to end ^{g['end_to_end']}; compared work ^{g['compared_work']}; {stages}); "
             "1.0 is linear"
         )
+    if bench.crypto:
+        lines.append("")
+        lines += render_crypto(bench.crypto)
     if bench.mismatches:
         lines.append("")
         lines.append("✗ engines that computed different monthly indicators:")
         lines += [f"  {line}" for line in bench.mismatches]
     return "\n".join(lines)
+
+
+def render_crypto(c: dict[str, Any]) -> list[str]:
+    """The national-crypto lines of the report."""
+    return [
+        "national crypto, one process (ratio: the chosen SM2 implementation ÷ pure-Python gmssl):",
+        f"  SM2 ({c['sm2_implementation']}): sign {c['sm2_sign_per_s']:,.0f}/s "
+        f"(×{c['sm2_sign_per_s'] / c['gmssl_sm2_sign_per_s']:.0f}), "
+        f"verify {c['sm2_verify_per_s']:,.0f}/s "
+        f"(×{c['sm2_verify_per_s'] / c['gmssl_sm2_verify_per_s']:.0f}), "
+        f"decrypt {c['sm2_decrypt_per_s']:,.0f}/s "
+        f"(×{c['sm2_decrypt_per_s'] / c['gmssl_sm2_decrypt_per_s']:.0f})",
+        f"  SM4 (OpenSSL): ECB {c['sm4_ecb_encrypt_mb_per_s']:,.0f} MB/s, "
+        f"CBC {c['sm4_cbc_encrypt_mb_per_s']:,.0f} MB/s encrypt; "
+        f"a column of ID numbers {c['sm4_column_encrypt_values_per_s']:,.0f} values/s",
+        f"  SM3 {c['sm3_mb_per_s']:,.0f} MB/s, HMAC-SM3 {c['hmac_sm3_mb_per_s']:,.0f} MB/s "
+        f"({c['hmac_sm3_column_values_per_s']:,.0f} column values/s)",
+    ]
 
 
 def to_json(bench: BenchResult) -> str:

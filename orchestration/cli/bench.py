@@ -46,11 +46,18 @@ def register(main: click.Group) -> None:
     show_default=True,
     help="Also race JVM Spark and DuckDB from the landing files to the monthly indicators.",
 )
+@click.option(
+    "--crypto-seconds",
+    type=click.FloatRange(min=0),
+    default=0.5,
+    show_default=True,
+    help="Time each national-crypto operation (SM2, SM4, SM3) this long; 0: skip them.",
+)
 @click.option("--keep", is_flag=True, help="Keep each size's lake after the run (for inspection).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr)."
 )
-def bench(sizes, work, baselines, baseline_max, end_to_end, keep, as_json) -> None:
+def bench(sizes, work, baselines, baseline_max, end_to_end, crypto_seconds, keep, as_json) -> None:
     """Benchmark the telematics pipeline at several sizes against JVM Spark and DuckDB.
 
     For each size: generate a month of landing data (cached), run land → publish → facts →
@@ -64,7 +71,7 @@ def bench(sizes, work, baselines, baseline_max, end_to_end, keep, as_json) -> No
     Prints seconds, rows/s, records/s, MB/s and peak RSS per stage, the ratios baseline ÷ ours
     (above 1: we are faster) for the compared work and end to end, a province-day (≈ 288 M
     points) extrapolated from the largest size's end-to-end rate on this machine's cores, and how
-    time grows with size. Example: `lakehouse bench --sizes 1M,10M --json`.
+    time grows with size; and SM2 sign / verify / decrypt per second, SM4 and SM3 MB/s. Example: `lakehouse bench --sizes 1M,10M --json`.
     """
     from orchestration.bench import harness
 
@@ -83,7 +90,16 @@ def bench(sizes, work, baselines, baseline_max, end_to_end, keep, as_json) -> No
     def say(message: str) -> None:
         click.echo(message, err=as_json)
 
-    result = harness.run_bench(parsed, work, engines, limit, keep, say, end_to_end=end_to_end)
+    result = harness.run_bench(
+        parsed,
+        work,
+        engines,
+        limit,
+        keep,
+        say,
+        end_to_end=end_to_end,
+        crypto_seconds=crypto_seconds,
+    )
     click.echo(harness.to_json(result) if as_json else "\n" + harness.render(result))
     if result.mismatches:
         raise click.ClickException(

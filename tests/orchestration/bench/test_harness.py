@@ -113,7 +113,7 @@ def test_a_tiny_bench_measures_every_stage_and_baseline(tmp_path, monkeypatch):
         # scenario (test_end_to_end.py), its facts by tests/compat
         main,
         ["bench", "--sizes", "25k", "--work", str(tmp_path), "--baselines", "duckdb,raw_scan",
-         "--json"],
+         "--crypto-seconds", "0.05", "--json"],
         catch_exceptions=False,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -142,6 +142,10 @@ def test_a_tiny_bench_measures_every_stage_and_baseline(tmp_path, monkeypatch):
     assert {"ours", "duckdb"} <= set(day)
     assert all(day[e]["size"] == "25k" and day[e]["hours"] > 0 for e in ("ours", "duckdb"))
     assert out["machine"]["cores"] >= 1
+    crypto = out["crypto"]
+    assert crypto["sm2_implementation"] == "gmalglib"
+    assert crypto["sm2_verify_per_s"] > crypto["gmssl_sm2_verify_per_s"] > 0
+    assert crypto["sm4_cbc_encrypt_mb_per_s"] > 0 and crypto["sm3_mb_per_s"] > 0
     # the generated data is cached: the lake is removed, the landing zone is kept
     assert not (tmp_path / "runs" / "25k").exists()
     assert list((tmp_path / "data").glob("25k-*/summary.json"))
