@@ -9,6 +9,7 @@ feed's quarantine table as ``malformed_record``; a file that cannot be read at a
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -23,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from cryptography.hazmat.primitives import hashes
 from deltalake import write_deltalake
 
 from transforms.crypto import sm3_bytes
@@ -124,6 +127,18 @@ class ParsedFile:
     def records(self) -> list[tuple[int, dict[str, str | None]]]:
         """(line, {field: text}) per record — a convenience view for tests and debugging."""
         return [(r.pop("_line"), r) for r in self.to_arrow().to_pylist()]
+
+    def shifted(self, offset: int) -> ParsedFile:
+        """The same records and malformed lines with every line number moved by ``offset`` (a
+        block of a large file, parsed on its own, numbers its lines from its first)."""
+        if offset:
+            self.line_numbers = [n + offset for n in self.line_numbers]
+            self.malformed = [(n + offset, *rest) for n, *rest in self.malformed]  # type: ignore[misc]
+            if self.native is not None:
+                lines = pc.add(self.native.column("_line"), pa.scalar(offset, pa.int64()))
+                index = self.native.schema.get_field_index("_line")
+                self.native = self.native.set_column(index, "_line", lines)
+        return self
 
     def add(self, number: int, record: dict[str, str | None]) -> None:
         self.line_numbers.append(number)
@@ -452,16 +467,25 @@ def _malformed_rows(
 # busy without the start-up and pickling a pool of processes costs
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024
 WORKERS_ENV = "LAKEHOUSE_LANDING_WORKERS"
+# a `.jsonl` / `.csv` file larger than this is landed block by block, so that memory stays flat
+# however large one file is: hashed first (its digest is every row's lineage), then parsed and
+# written in blocks of whole lines of about BLOCK_BYTES
+LARGE_FILE_BYTES = 256 * 2**20
+BLOCK_BYTES = 64 * 2**20
+BLOCKWISE = (".jsonl", ".csv")
 
 
 @dataclass
 class PreparedFile:
-    """One landing file digested and parsed into its bronze and quarantine rows (in a worker)."""
+    """One landing file digested and parsed into its bronze and quarantine rows (in a worker) —
+    or one block of a large file: its first block is ``first``, its last ``last``."""
 
     day: dt.date
     rel: str
     digest: str
     size: int
+    first: bool = True
+    last: bool = True
     skipped: bool = False
     error: str | None = None
     bronze: pa.Table | None = None
@@ -516,6 +540,102 @@ def prepare_file(
     return prepared
 
 
+def blockwise(feed: Feed, path: Path, size: int) -> bool:
+    """Whether ``path`` is landed block by block (see LARGE_FILE_BYTES)."""
+    suffix = path.suffix.lower()
+    return size > LARGE_FILE_BYTES and suffix in BLOCKWISE and feed.parser_for(suffix) is None
+
+
+def prepare_large_file(
+    lake: Path,
+    feed: Feed,
+    day: dt.date,
+    path: Path,
+    landed_at: dt.datetime,
+    known: frozenset[str] | set[str],
+) -> Iterator[PreparedFile]:
+    """A large file as parts of at most about BLOCK_BYTES each (the first ``first``, the last
+    ``last``), with the same rows as :func:`prepare_file` would give: each block of whole lines is
+    parsed on its own and its line numbers moved to the file's. A CSV file is checked to be UTF-8
+    while it is hashed (a file is rejected whole, before any block is written); each later block
+    is parsed behind the header line."""
+    rel = str(path.relative_to(lake))
+    suffix = path.suffix.lower()
+    digest, error = _digest_and_check(path, utf8=suffix == ".csv")
+    size = path.stat().st_size
+    if digest in known or error is not None:
+        yield PreparedFile(day, rel, digest, size, skipped=digest in known, error=error)
+        return
+    parser = GENERIC_PARSERS[suffix]
+    header = b""
+    blocks = _blocks(path, BLOCK_BYTES)
+    part: PreparedFile | None = None
+    for number, (first_line, block) in enumerate(blocks):
+        if part is not None:
+            yield part
+        if suffix == ".csv" and number == 0:
+            header = block.split(b"\n", 1)[0] + b"\n"
+            try:
+                parsed = parser(block, feed)
+            except FileRejected as exc:  # its header: nothing of the file is written
+                yield PreparedFile(day, rel, digest, size, error=str(exc))
+                return
+        elif suffix == ".csv":  # behind the header its first line is line 2
+            parsed = parser(header + block, feed).shifted(first_line - 2)
+        else:
+            parsed = parser(block, feed).shifted(first_line - 1)
+        parsed.constants.update(feed.constants)
+        part = PreparedFile(day, rel, digest, size, first=number == 0, last=False)
+        part.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed)
+        part.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed)
+        part.lines, part.records = parsed.lines, parsed.n_records
+        part.malformed = len(parsed.malformed)
+    if part is None:  # cannot happen: a large file has a block
+        raise RuntimeError(f"{rel}: no block read from a {size}-byte file")
+    part.last = True
+    yield part
+
+
+def _digest_and_check(path: Path, utf8: bool) -> tuple[str, str | None]:
+    """SM3 of a file streamed, and (``utf8``) whether it is UTF-8 (the error as the CSV parser
+    words it, else None)."""
+    h = hashes.Hash(hashes.SM3())
+    decoder = codecs.getincrementaldecoder("utf-8-sig")() if utf8 else None
+    error = None
+    with open(path, "rb") as fh:
+        while chunk := fh.read(BLOCK_BYTES):
+            h.update(chunk)
+            if decoder is not None and error is None:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    error = f"not UTF-8: {exc}"
+    if decoder is not None and error is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            error = f"not UTF-8: {exc}"
+    return h.finalize().hex(), error
+
+
+def _blocks(path: Path, size: int) -> Iterator[tuple[int, bytes]]:
+    """(first line number, bytes) of blocks of whole lines of about ``size`` bytes."""
+    line = 1
+    rest = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(size):
+            data = rest + chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # no line ends in it yet
+                rest = data
+                continue
+            block, rest = data[:cut], data[cut:]
+            yield line, block
+            line += block.count(b"\n")
+    if rest:
+        yield line, rest
+
+
 _hashers = threading.local()
 
 
@@ -546,31 +666,33 @@ def _prepared_files(
 ) -> Iterator[PreparedFile]:
     """Every file prepared, in order: in this thread for a small landing, else by a pool of
     threads with a bounded number of files in flight, so memory stays flat however large the
-    landing is (the caller writes the prepared rows while the pool prepares the next files)."""
-    total = sum(path.stat().st_size for _, path in files)
-    if workers == 1 or len(files) < 2 or total < PARALLEL_MIN_BYTES:
-        for day, path in files:
-            yield prepare_file(lake, feed, day, path, landed_at, known, seen)
-        return
+    landing is (the caller writes the prepared rows while the pool prepares the next files). A
+    large file is prepared here, block by block, once the files before it are out."""
+    sizes = {path: path.stat().st_size for _, path in files}
     frozen = frozenset(known)
+    small = workers == 1 or len(files) < 2 or sum(sizes.values()) < PARALLEL_MIN_BYTES
     in_flight: deque[Future[PreparedFile]] = deque()
-    with ThreadPoolExecutor(workers, thread_name_prefix="landing") as pool:
-        pending = iter(files)
+    with ThreadPoolExecutor(1 if small else workers, thread_name_prefix="landing") as pool:
 
         def submit(day: dt.date, path: Path) -> None:
             in_flight.append(
                 pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen, seen)
             )
 
-        for day, path in pending:
+        for day, path in files:
+            if blockwise(feed, path, sizes[path]):
+                while in_flight:
+                    yield in_flight.popleft().result()
+                yield from prepare_large_file(lake, feed, day, path, landed_at, frozen)
+                continue
+            if small:
+                yield prepare_file(lake, feed, day, path, landed_at, known, seen)
+                continue
             submit(day, path)
             if len(in_flight) >= 2 * workers:
-                break
+                yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
-            nxt = next(pending, None)
-            if nxt is not None:
-                submit(*nxt)
 
 
 def _write_batch(
@@ -579,13 +701,14 @@ def _write_batch(
     bronze_parts: list[pa.Table],
     malformed_parts: list[pa.Table],
     files: list[dict],
+    starting: list[str],
 ) -> None:
-    """Append one batch of prepared files: bronze and quarantine rows first, then the files to the
-    ledger — a batch cut short by a crash is not in the ledger, and its partial rows are deleted
-    by the next landing before it writes them again."""
-    digests = [f["file_sm3"] for f in files]
-    delete_partial(lake, feed.bronze_table, digests)
-    delete_partial(lake, feed.quarantine_table, digests)
+    """Append one batch of prepared files: bronze and quarantine rows first, then the files
+    complete in it to the ledger. A file cut short by a crash is not in the ledger: the rows it
+    left are deleted when it is landed again, before its first rows (``starting``: the digests of
+    the files whose first rows are in this batch) are written."""
+    delete_partial(lake, feed.bronze_table, starting)
+    delete_partial(lake, feed.quarantine_table, starting)
     bronze = pa.concat_tables(bronze_parts)
     if bronze.num_rows:
         _append(lake, feed.bronze_table, bronze, list(feed.bronze_partition_by))
@@ -614,6 +737,7 @@ def land_feed(
     pending_bronze: list[pa.Table] = []
     pending_malformed: list[pa.Table] = []
     pending_files: list[dict] = []
+    starting: list[str] = []
     rejected: list[dict] = []
 
     # batches are written by one writer thread, in order, while the next batch is prepared
@@ -621,12 +745,11 @@ def land_feed(
     writing: list[Future[None]] = []
 
     def flush() -> None:
-        if not pending_files:
+        if not pending_bronze:
             return
-        batch = (list(pending_bronze), list(pending_malformed), list(pending_files))
-        pending_bronze.clear()
-        pending_malformed.clear()
-        pending_files.clear()
+        batch = (list(pending_bronze), list(pending_malformed), list(pending_files), list(starting))
+        for pending in (pending_bronze, pending_malformed, pending_files, starting):
+            pending.clear()
         if writing:
             writing.pop().result()  # one batch in the writer at a time: memory stays flat
         writing.append(writer.submit(_write_batch, lake, feed, *batch))
@@ -637,11 +760,12 @@ def land_feed(
         seen = frozenset(known_paths(lake))
         for prepared in _prepared_files(lake, feed, files, landed_at, known, workers, seen):
             rel, digest = prepared.rel, prepared.digest
-            if prepared.skipped or digest in known:  # landed before, or a copy earlier in this pass
-                result.skipped_files += 1
-                continue
-            known.add(digest)
-            if prepared.error is not None:
+            if prepared.first:
+                if prepared.skipped or digest in known:  # landed before, or a copy in this pass
+                    result.skipped_files += 1
+                    continue
+                known.add(digest)
+            if prepared.error is not None:  # only ever a whole file (blocks come after checks)
                 result.rejected_files += 1
                 result.errors.append(f"{rel}: {prepared.error}")
                 rejected.append(
@@ -659,27 +783,34 @@ def land_feed(
             assert prepared.bronze is not None and prepared.malformed_rows is not None
             pending_bronze.append(prepared.bronze)
             pending_malformed.append(prepared.malformed_rows)
-            pending_files.append(
-                {
+            if prepared.first:
+                starting.append(digest)
+                entry = {
                     "file_path": rel,
                     "domain": feed.domain,
                     "feed": feed.name,
                     "folder_date": prepared.day,
                     "file_sm3": digest,
                     "size_bytes": prepared.size,
-                    "lines": prepared.lines,
-                    "records": prepared.records,
-                    "malformed": prepared.malformed,
+                    "lines": 0,
+                    "records": 0,
+                    "malformed": 0,
                     "status": "landed",
                     "landed_at": landed_at,
                     "published_at": None,
                 }
-            )
-            result.landed_files += 1
+            entry["lines"] += prepared.lines
+            entry["records"] += prepared.records
+            entry["malformed"] += prepared.malformed
             result.records += prepared.records
             result.malformed += prepared.malformed
-            if prepared.malformed:
-                say(f"  {rel}: {prepared.malformed} malformed line(s) quarantined")
+            if prepared.last:
+                pending_files.append(entry)
+                result.landed_files += 1
+                if entry["malformed"]:
+                    say(f"  {rel}: {entry['malformed']} malformed line(s) quarantined")
+            else:
+                say(f"  {rel}: {entry['records']:,} records so far")
             rows_in_batch += prepared.records
             if rows_in_batch >= batch_rows:
                 flush()
