@@ -59,6 +59,7 @@ lint: .venv/.installed ## ruff check and format check
 
 demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0.1
 	@mkdir -p $(STATE)
+	$(UV) run --frozen lakehouse keys init
 	@if [ ! -d "$(LAKE)/landing" ]; then \
 	  $(UV) run --frozen lakehouse generate --lake "$(LAKE)" --vehicles $(DEMO_VEHICLES) \
 	    --start $(DEMO_START) --days $(DEMO_DAYS); \

@@ -55,6 +55,14 @@ def run_pipeline(
         )
     if start and end and start > end:
         raise PipelineError(f"--start {start} is after --end {end}")
+    if any(feed.sensitive for d in DOMAINS for feed in d.feeds):
+        from transforms.crypto.keys import KeyFileError
+        from transforms.lake.protection import ProtectionKeys
+
+        try:  # personal fields cannot land without their keys: say so before any run starts
+            ProtectionKeys.load()
+        except KeyFileError as exc:
+            raise PipelineError(str(exc)) from None
     home = ensure_dagster_home(lake)
     from orchestration.defs import domain_modules
     from orchestration.defs.partitions import landing_days

@@ -12,6 +12,23 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def lakehouse_keys(tmp_path_factory) -> Path:
+    """Keys for the whole run ($LAKEHOUSE_KEYS, inherited by every command the tests start):
+    sensitive fields cannot land without them. Never the developer's ./keys."""
+    from transforms.crypto.keys import KEYS_ENV, init_keys
+
+    folder = tmp_path_factory.mktemp("keys") / "keys"
+    init_keys(folder)
+    previous = os.environ.get(KEYS_ENV)
+    os.environ[KEYS_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop(KEYS_ENV, None)
+    else:
+        os.environ[KEYS_ENV] = previous
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     """A Spark Connect session on an embedded Sail server (one per test run)."""

@@ -4,6 +4,8 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export LAKEHOUSE_LAKE="${LAKEHOUSE_LAKE:-$REPO/lake}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$LAKEHOUSE_LAKE/_dagster}"
+# the keys of sensitive fields (lakehouse keys init), wherever the code server's cwd is
+export LAKEHOUSE_KEYS="${LAKEHOUSE_KEYS:-$REPO/keys}"
 PORT="${DAGSTER_PORT:-3000}"
 STATE="$REPO/.state"
 BIN="$REPO/.venv/bin"

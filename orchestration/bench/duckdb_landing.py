@@ -43,15 +43,20 @@ from orchestration.bench.landing_files import (
     CSV_SUFFIX,
     JSON_SUFFIX,
     feed_files,
+    in_clear,
 )
-from transforms.telematics import master
+from transforms.telematics import master, positions
 from transforms.telematics.feeds import (
     POSITION_BRONZE_FIELDS,
     REGION_FIELDS,
     ROUTE_FIELDS,
     VEHICLE_FIELDS,
 )
-from transforms.telematics.positions import QUARANTINE_COLUMNS, RAW_FIELDS, SILVER_COLUMNS
+
+# our positions columns, with the personal fields in clear (landing_files.in_clear)
+SILVER_COLUMNS = in_clear(positions.SILVER_COLUMNS)
+QUARANTINE_COLUMNS = in_clear(positions.QUARANTINE_COLUMNS)
+RAW_FIELDS = in_clear(positions.RAW_FIELDS)
 
 MALFORMED_RECORD = "malformed_record"  # the rule name of an unparseable line (our landing's)
 MALFORMED_FRAME = "malformed_frame"
@@ -61,7 +66,12 @@ SOURCE_PATTERN = r"(telematics/[^/]+/[^/]+/[^/]+)$"  # the path below the landin
 LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]
 # the history tables (name → feed, fields, key, attributes); geometry columns are JSON arrays
 HISTORIES = {
-    "vehicle_history": ("vehicles", VEHICLE_FIELDS, master.VEHICLE_KEY, master.VEHICLE_ATTRIBUTES),
+    "vehicle_history": (
+        "vehicles",
+        VEHICLE_FIELDS,
+        master.VEHICLE_KEY,
+        in_clear(master.VEHICLE_ATTRIBUTES),
+    ),
     "route_history": ("routes", ROUTE_FIELDS, ["route_id"], master.ROUTE_ATTRIBUTES),
     "region_history": ("regions", REGION_FIELDS, ["region_id"], master.REGION_ATTRIBUTES),
 }

@@ -550,8 +550,14 @@ def run_bench(
     """Measure the national crypto (each operation for ``crypto_seconds``; 0: not at all), then
     generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
     end to end unless ``end_to_end`` is false), return every number."""
+    from transforms.crypto.keys import KEYS_ENV, init_keys
+
     work = work.resolve()
     cores = os.cpu_count() or 1
+    # the generated data's personal fields are protected with the bench's own keys unless
+    # $LAKEHOUSE_KEYS names others (the baselines' processes inherit the setting)
+    os.environ.setdefault(KEYS_ENV, str(work / "keys"))
+    init_keys()
     bench = BenchResult({}, machine(), dt.datetime.now().isoformat(timespec="seconds"))
     if crypto_seconds > 0:
         from transforms.crypto.bench import measure

@@ -54,6 +54,7 @@ from orchestration.bench.landing_files import (  # noqa: E402
     FRAME_SUFFIX,
     JSON_SUFFIX,
     feed_files,
+    protected_phones,
 )
 from transforms.lake import registry  # noqa: E402
 from transforms.lake.classic import classic_spark, export_snapshot, read_snapshot  # noqa: E402
@@ -62,6 +63,7 @@ from transforms.rules import domain_rules, load_rules  # noqa: E402
 from transforms.telematics import master  # noqa: E402
 from transforms.telematics.facts import quarantine_day, stored_facts  # noqa: E402
 from transforms.telematics.feeds import (  # noqa: E402
+    PHONE,
     POSITION_BRONZE_FIELDS,
     REGION_FIELDS,
     ROUTE_FIELDS,
@@ -229,6 +231,28 @@ def _lineage(path: Column, landed_at: Any) -> list[Column]:
     ]
 
 
+def protect_phones(frame: DataFrame) -> DataFrame:
+    """``frame`` with its clear ``terminal_phone`` replaced by the columns our landing writes
+    (``PHONE.columns``), through one small lookup of its distinct phones
+    (:func:`orchestration.bench.landing_files.protected_phones`): our transforms join phones by
+    their hash."""
+    spark = frame.sparkSession
+    phones = [
+        r[0]
+        for r in frame.select(PHONE.field)
+        .where(F.col(PHONE.field).isNotNull())
+        .distinct()
+        .collect()
+    ]
+    lookup = protected_phones(phones)
+    schema = T.StructType([T.StructField(c, T.StringType()) for c in lookup.column_names])
+    table = spark.createDataFrame(lookup.to_pylist(), schema)
+    columns = [c for c in frame.columns if c != PHONE.field]
+    at = frame.columns.index(PHONE.field)
+    joined = frame.join(F.broadcast(table), PHONE.field, "left")
+    return joined.select(*columns[:at], *PHONE.columns, *columns[at:])
+
+
 def master_from_landing(
     spark: SparkSession, landing: Path, target: Path, landed_at: Any
 ) -> dict[str, int]:
@@ -255,6 +279,8 @@ def master_from_landing(
             )
             for f in fields:
                 bronze = bronze.withColumn(f, F.lit(None).cast("string"))
+        if PHONE.field in fields:
+            bronze = protect_phones(bronze)
         counts[name] = write_parquet(build(bronze), registry.table(name).location(target))
     return counts
 
@@ -373,6 +399,7 @@ def landing_quarantine_rows(bronze: DataFrame) -> DataFrame:
         *[F.lit(None).cast(t).alias(c) for c, t in typed.items()],
         F.array("_rule").alias("failed_rules"),
         F.col("_raw").alias("raw_record"),
+        F.lit(None).cast("string").alias("raw_record_sm4"),  # the baseline keeps lines in clear
         F.col("_error").alias("error"),
         "_source_file",
         "_line",
@@ -403,8 +430,10 @@ def positions_from_landing(
     frames_landed_at = landed_at + dt.timedelta(microseconds=1)  # our landing: frames after files
     bronze = bronze_from_landing(spark, landing, staging, landed_at, frames_landed_at)
     vehicles = spark.read.parquet(str(VEHICLES.location(target)))
-    good = bronze.where(F.col("_error").isNull()).select(
-        *POSITION_BRONZE_FIELDS, "_source_file", "_line", "_file_sm3", "_landed_at"
+    good = protect_phones(
+        bronze.where(F.col("_error").isNull()).select(
+            *POSITION_BRONZE_FIELDS, "_source_file", "_line", "_file_sm3", "_landed_at"
+        )
     )
     counts = publish_positions(
         spark, good, vehicles, landing_quarantine_rows(bronze), target, rules

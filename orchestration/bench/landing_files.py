@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from transforms.telematics.feeds import POSITION_BRONZE_FIELDS
+from transforms.lake.protection import ProtectionKeys, protect
+from transforms.telematics.feeds import PHONE, PLATFORM_SENSITIVE, POSITION_BRONZE_FIELDS
 from transforms.telematics.frames import FrameError, decode_line
 
 DOMAIN = "telematics"
@@ -42,6 +43,38 @@ FRAME_SCHEMA = pa.schema(
 )
 # decode in a pool of processes above this many bytes of frames (below, spawning costs more)
 POOL_MIN_BYTES = 16 * 1024 * 1024
+
+
+# ---- personal fields: our tables keep them protected, the baselines read the files in clear ----
+PROTECTED = (PHONE, *PLATFORM_SENSITIVE)
+
+
+def in_clear(columns: list[str] | tuple[str, ...]) -> list[str]:
+    """Our column names as a pipeline without data protection keeps them: each protected field's
+    ``_sm4`` / ``_hmac`` / ``_masked`` columns as the one clear field, the encrypted raw line
+    dropped. The DuckDB baseline works in clear (as a plain DuckDB job would): its phone join
+    strips the BCD zero padding as our join hash does, so both attach the same vehicles."""
+    out: list[str] = []
+    for name in columns:
+        field = next((s.field for s in PROTECTED if name in s.columns), None)
+        if name == "raw_record_sm4":
+            continue
+        if field is None:
+            out.append(name)
+        elif field not in out:
+            out.append(field)
+    return out
+
+
+def protected_phones(phones: list[str]) -> pa.Table:
+    """``terminal_phone`` (clear, as in the landing files) and the columns our landing writes for
+    it (``PHONE.columns``): the JVM baseline runs our transforms, which join phones by their hash,
+    so it protects the distinct phones of its files once (one ciphertext per phone, not per row
+    as ours: the ciphertexts are never compared)."""
+    distinct = sorted(set(phones))
+    table = pa.table({PHONE.field: pa.array(distinct, pa.string())})
+    protected = protect(table, (PHONE,), ProtectionKeys.load())
+    return protected.append_column(PHONE.field, table.column(PHONE.field))
 
 
 def feed_files(landing: Path, feed: str, suffix: str) -> list[Path]:

@@ -7,11 +7,11 @@ from pyspark.sql import functions as F
 from expectations.suites import validate_dataframe
 from expectations.telematics import positions_suite
 from transforms.rules import load_rules
-from transforms.telematics.feeds import POSITION_BRONZE_FIELDS
+from transforms.telematics.feeds import POSITIONS
 from transforms.telematics.positions import tag_rules, typed_positions
 
 RULES = load_rules(domain="telematics")
-FIELDS = list(POSITION_BRONZE_FIELDS)
+FIELDS = list(POSITIONS.stored_fields)  # the phone as its three protected columns
 
 
 def batch(spark, n_good, bad):
@@ -30,6 +30,8 @@ def batch(spark, n_good, bad):
         "3",
         "0",
         "2026-11-02 08:00:05",
+        None,
+        None,
         None,
         "file",
     ]

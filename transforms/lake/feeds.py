@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from transforms.lake.protection import Sensitive, stored_fields
+
 # a parser turns the bytes of one file into a ParsedFile (transforms.lake.landing); it must be a
 # top-level function, so landing worker processes can receive it
 Parser = Callable[..., object]
@@ -37,6 +39,14 @@ class Feed:
     by_day: bool = False
     # typed columns the quarantine table keeps before the generic ones (positions keep their key)
     quarantine_columns: tuple[tuple[str, pa.DataType], ...] = field(default=())
+    # personal fields kept only encrypted, hashed and masked from bronze on (protection.py)
+    sensitive: tuple[Sensitive, ...] = ()
+
+    @property
+    def stored_fields(self) -> tuple[str, ...]:
+        """The bronze columns of the fields: each sensitive one as its ``_sm4`` / ``_hmac`` /
+        ``_masked`` columns."""
+        return stored_fields(self.fields, self.sensitive)
 
     @property
     def key(self) -> str:

@@ -39,6 +39,7 @@ from transforms.lake.ledger import (
     known_digests,
     known_paths,
 )
+from transforms.lake.protection import ProtectionKeys, protect, protect_raw
 
 MALFORMED = "malformed_record"
 
@@ -52,19 +53,21 @@ LINEAGE = [
 
 
 def bronze_schema(feed: Feed) -> pa.Schema:
-    return pa.schema([(f, pa.string()) for f in feed.fields] + LINEAGE)
+    return pa.schema([(f, pa.string()) for f in feed.stored_fields] + LINEAGE)
 
 
 def quarantine_schema(feed: Feed) -> pa.Schema:
     """Schema of a feed's quarantine table (the feed's typed columns first, e.g. a position's key)."""
     typed = list(feed.quarantine_columns)
+    # a protected feed's raw lines: a masked preview, and the line itself encrypted
+    raw = [("raw_record", pa.string())] + (
+        [("raw_record_sm4", pa.string())] if feed.sensitive else []
+    )
     return pa.schema(
         typed
-        + [
-            ("failed_rules", pa.list_(pa.string())),
-            ("raw_record", pa.string()),
-            ("error", pa.string()),
-        ]
+        + [("failed_rules", pa.list_(pa.string()))]
+        + raw
+        + [("error", pa.string())]
         + LINEAGE[:4]
         + [("_quarantined_at", TS)]
     )
@@ -422,9 +425,17 @@ def _append(lake: Path, table_name: str, data: pa.Table, partition_by: list[str]
 
 
 def _bronze_rows(
-    feed: Feed, rel: str, digest: str, day: dt.date, landed_at: dt.datetime, parsed: ParsedFile
+    feed: Feed,
+    rel: str,
+    digest: str,
+    day: dt.date,
+    landed_at: dt.datetime,
+    parsed: ParsedFile,
+    keys: ProtectionKeys | None = None,
 ) -> pa.Table:
     records = parsed.to_arrow()
+    if feed.sensitive:
+        records = protect(records, feed.sensitive, _required(keys, feed))
     n = len(records)
     schema = bronze_schema(feed)
     lineage = {
@@ -445,14 +456,29 @@ def _bronze_rows(
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def _required(keys: ProtectionKeys | None, feed: Feed) -> ProtectionKeys:
+    if keys is None:
+        raise ValueError(f"feed {feed.key} has sensitive fields: landing it needs the keys")
+    return keys
+
+
 def _malformed_rows(
-    feed: Feed, rel: str, digest: str, landed_at: dt.datetime, parsed: ParsedFile
+    feed: Feed,
+    rel: str,
+    digest: str,
+    landed_at: dt.datetime,
+    parsed: ParsedFile,
+    keys: ProtectionKeys | None = None,
 ) -> pa.Table:
     schema = quarantine_schema(feed)
     n = len(parsed.malformed)
     columns: dict[str, list] = {name: [None] * n for name in schema.names}
     columns["failed_rules"] = [[rule] for *_, rule in parsed.malformed]
     columns["raw_record"] = [raw for _, raw, _, _ in parsed.malformed]
+    if feed.sensitive:
+        columns["raw_record"], columns["raw_record_sm4"] = protect_raw(
+            columns["raw_record"], _required(keys, feed)
+        )
     columns["error"] = [error for _, _, error, _ in parsed.malformed]
     columns["_source_file"] = [rel] * n
     columns["_line"] = [line for line, *_ in parsed.malformed]
@@ -503,6 +529,7 @@ def prepare_file(
     landed_at: dt.datetime,
     known: frozenset[str] | set[str],
     seen_paths: frozenset[str] | set[str] = frozenset(),
+    keys: ProtectionKeys | None = None,
 ) -> PreparedFile:
     """SM3 digest, parse and Arrow rows of one file (pool threads run it).
 
@@ -532,8 +559,8 @@ def prepare_file(
             return prepared
     if parsed is None:
         return prepared
-    prepared.bronze = _bronze_rows(feed, rel, prepared.digest, day, landed_at, parsed)
-    prepared.malformed_rows = _malformed_rows(feed, rel, prepared.digest, landed_at, parsed)
+    prepared.bronze = _bronze_rows(feed, rel, prepared.digest, day, landed_at, parsed, keys)
+    prepared.malformed_rows = _malformed_rows(feed, rel, prepared.digest, landed_at, parsed, keys)
     prepared.lines = parsed.lines
     prepared.records = parsed.n_records
     prepared.malformed = len(parsed.malformed)
@@ -553,6 +580,7 @@ def prepare_large_file(
     path: Path,
     landed_at: dt.datetime,
     known: frozenset[str] | set[str],
+    keys: ProtectionKeys | None = None,
 ) -> Iterator[PreparedFile]:
     """A large file as parts of at most about BLOCK_BYTES each (the first ``first``, the last
     ``last``), with the same rows as :func:`prepare_file` would give: each block of whole lines is
@@ -586,8 +614,8 @@ def prepare_large_file(
             parsed = parser(block, feed).shifted(first_line - 1)
         parsed.constants.update(feed.constants)
         part = PreparedFile(day, rel, digest, size, first=number == 0, last=False)
-        part.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed)
-        part.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed)
+        part.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed, keys)
+        part.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed, keys)
         part.lines, part.records = parsed.lines, parsed.n_records
         part.malformed = len(parsed.malformed)
     if part is None:  # cannot happen: a large file has a block
@@ -663,6 +691,7 @@ def _prepared_files(
     known: set[str],
     workers: int,
     seen: frozenset[str] = frozenset(),
+    keys: ProtectionKeys | None = None,
 ) -> Iterator[PreparedFile]:
     """Every file prepared, in order: in this thread for a small landing, else by a pool of
     threads with a bounded number of files in flight, so memory stays flat however large the
@@ -676,17 +705,17 @@ def _prepared_files(
 
         def submit(day: dt.date, path: Path) -> None:
             in_flight.append(
-                pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen, seen)
+                pool.submit(prepare_file, lake, feed, day, path, landed_at, frozen, seen, keys)
             )
 
         for day, path in files:
             if blockwise(feed, path, sizes[path]):
                 while in_flight:
                     yield in_flight.popleft().result()
-                yield from prepare_large_file(lake, feed, day, path, landed_at, frozen)
+                yield from prepare_large_file(lake, feed, day, path, landed_at, frozen, keys)
                 continue
             if small:
-                yield prepare_file(lake, feed, day, path, landed_at, known, seen)
+                yield prepare_file(lake, feed, day, path, landed_at, known, seen, keys)
                 continue
             submit(day, path)
             if len(in_flight) >= 2 * workers:
@@ -732,6 +761,8 @@ def land_feed(
     :func:`landing_workers`); files are still recorded in order, so the result is the same."""
     say = progress or (lambda _msg: None)
     result = LandingResult(feed=feed.key)
+    # a feed with sensitive fields cannot land without its keys: fail before anything is written
+    keys = ProtectionKeys.load() if feed.sensitive else None
     known = known_digests(lake)
     landed_at = now_beijing()
     pending_bronze: list[pa.Table] = []
@@ -758,7 +789,8 @@ def land_feed(
         files = candidate_files(lake, feed, dates)
         rows_in_batch = 0
         seen = frozenset(known_paths(lake))
-        for prepared in _prepared_files(lake, feed, files, landed_at, known, workers, seen):
+        prepared_files = _prepared_files(lake, feed, files, landed_at, known, workers, seen, keys)
+        for prepared in prepared_files:
             rel, digest = prepared.rel, prepared.digest
             if prepared.first:
                 if prepared.skipped or digest in known:  # landed before, or a copy in this pass

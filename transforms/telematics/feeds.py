@@ -5,6 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from transforms.lake.feeds import Feed
+from transforms.lake.protection import Sensitive
 from transforms.telematics.parsers import parse_frames
 
 POSITION_FIELDS = (
@@ -35,6 +36,15 @@ CHECK_FIELDS = ("check_id", "platform_id", "enterprise_id", "sent_at", "answered
 
 
 DOMAIN = "telematics"
+# personal fields (licences.md, data protection): the JT/T 808 terminal SIM number is a phone
+# number (access.md); a platform's filing names its legal representative, technical lead and a
+# contact number
+PHONE = Sensitive("terminal_phone", "phone")
+PLATFORM_SENSITIVE = (
+    Sensitive("legal_representative", "name"),
+    Sensitive("technical_lead", "name"),
+    Sensitive("contact", "phone"),
+)
 TS = pa.timestamp("us", tz="UTC")  # GMT+8 wall-clock values, see docs/tables.md
 # quarantined positions keep their typed key, so a record can be found by vehicle and time
 POSITION_QUARANTINE_COLUMNS = (
@@ -43,24 +53,26 @@ POSITION_QUARANTINE_COLUMNS = (
 )  # fmt: skip
 
 
-def _master(name: str, fields: tuple[str, ...], key: tuple[str, ...]) -> Feed:
-    return Feed(DOMAIN, name, fields, (".jsonl",), key)
+def _master(
+    name: str, fields: tuple[str, ...], key: tuple[str, ...], sensitive: tuple[Sensitive, ...] = ()
+) -> Feed:
+    return Feed(DOMAIN, name, fields, (".jsonl",), key, sensitive=sensitive)
 
 
 POSITIONS = Feed(
     DOMAIN, "positions", POSITION_BRONZE_FIELDS, (".jsonl", ".csv"), POSITION_FIELDS,
     constants=(("source", "file"),),  # a file cannot claim to be a decoded frame
-    by_day=True, quarantine_columns=POSITION_QUARANTINE_COLUMNS,
+    by_day=True, quarantine_columns=POSITION_QUARANTINE_COLUMNS, sensitive=(PHONE,),
 )  # fmt: skip
 FRAMES = Feed(
     DOMAIN, "frames", POSITION_BRONZE_FIELDS, (".hex",), lands_into="positions",
     parsers=((".hex", parse_frames),), by_day=True,
-    quarantine_columns=POSITION_QUARANTINE_COLUMNS,
+    quarantine_columns=POSITION_QUARANTINE_COLUMNS, sensitive=(PHONE,),
 )  # fmt: skip
-VEHICLES = _master("vehicles", VEHICLE_FIELDS, ("plate", "plate_color"))
+VEHICLES = _master("vehicles", VEHICLE_FIELDS, ("plate", "plate_color"), (PHONE,))
 COUNTIES = _master("counties", COUNTY_FIELDS, ("county_code",))
 ENTERPRISES = _master("enterprises", ENTERPRISE_FIELDS, ("enterprise_id",))
-PLATFORMS = _master("platforms", PLATFORM_FIELDS, ("platform_id",))
+PLATFORMS = _master("platforms", PLATFORM_FIELDS, ("platform_id",), PLATFORM_SENSITIVE)
 ROUTES = _master("routes", ROUTE_FIELDS, ("route_id",))
 REGIONS = _master("regions", REGION_FIELDS, ("region_id",))
 PLATFORM_LINKS = _master("platform_links", LINK_FIELDS, ("platform_id", "event", "at"))

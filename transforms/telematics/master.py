@@ -13,7 +13,7 @@ from functools import reduce
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from transforms.telematics.feeds import ENTERPRISE_FIELDS, PLATFORM_FIELDS
+from transforms.telematics.feeds import ENTERPRISE_FIELDS, PHONE, PLATFORMS
 
 APPLY_ORDER = ["_folder_date", "_source_file", "_line"]
 HISTORY_TAIL = ["valid_from", "valid_to", "is_current", "_source_file", "_landed_at"]
@@ -23,8 +23,9 @@ TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 VEHICLE_KEY = ["plate", "plate_color"]
 VEHICLE_ATTRIBUTES = [
     "vehicle_type", "enterprise_id", "county_code", "platform_id", "operating_status",
-    "speed_limit_kmh", "route_id", "region_id", "route_exempt", "registered_at", "terminal_phone",
+    "speed_limit_kmh", "route_id", "region_id", "route_exempt", "registered_at", *PHONE.columns,
 ]  # fmt: skip
+PLATFORM_COLUMNS = list(PLATFORMS.stored_fields)  # its personal fields protected
 VEHICLE_COLUMNS = [*VEHICLE_KEY, *VEHICLE_ATTRIBUTES, *HISTORY_TAIL]
 COUNTY_ATTRIBUTES = ["name", "city_code", "province_code"]
 ROUTE_ATTRIBUTES = ["name", "length_km", "polyline"]
@@ -70,15 +71,19 @@ def _keyed(df: DataFrame, key: list[str]) -> DataFrame:
 
 
 def history(typed: DataFrame, key: list[str], attributes: list[str]) -> DataFrame:
-    """SCD2: one row per version of a key, valid [valid_from, valid_to) by landing folder date."""
+    """SCD2: one row per version of a key, valid [valid_from, valid_to) by landing folder date.
+
+    A version is a change of the attributes; an encrypted field (``_sm4``, a fresh random IV
+    each time it is landed) changes with its join hash, never by itself."""
     typed = _keyed(typed, key)
+    compared = [a for a in attributes if not a.endswith("_sm4")]
     last_of_day = Window.partitionBy(*key, "_folder_date").orderBy(
         F.col("_source_file").desc(), F.col("_line").desc()
     )
     daily = typed.withColumn("_r", F.row_number().over(last_of_day)).where(F.col("_r") == 1)
     ordered = Window.partitionBy(*key).orderBy("_folder_date")
     changes = (
-        daily.withColumn("_attrs", F.to_json(F.struct(*attributes)))
+        daily.withColumn("_attrs", F.to_json(F.struct(*compared)))
         .withColumn("_prev", F.lag("_attrs").over(ordered))
         .where(F.col("_prev").isNull() | (F.col("_prev") != F.col("_attrs")))
     )
@@ -123,9 +128,9 @@ def enterprise_history(bronze: DataFrame) -> DataFrame:
 
 def platform_history(bronze: DataFrame) -> DataFrame:
     """Monitoring platforms (监控平台) with their filing (备案) fields, every version kept."""
-    attrs = list(PLATFORM_FIELDS[1:])
-    typed = _with_order(bronze, *[_typed(c) for c in PLATFORM_FIELDS])
-    return history(typed, ["platform_id"], attrs).select(*PLATFORM_FIELDS, *HISTORY_TAIL)
+    attrs = PLATFORM_COLUMNS[1:]
+    typed = _with_order(bronze, *[_typed(c) for c in PLATFORM_COLUMNS])
+    return history(typed, ["platform_id"], attrs).select(*PLATFORM_COLUMNS, *HISTORY_TAIL)
 
 
 def county_history(bronze: DataFrame) -> DataFrame:

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from expectations.rules import Rule
 from expectations.telematics import position_rules
-from transforms.telematics.feeds import POSITION_BRONZE_FIELDS
+from transforms.telematics.feeds import PHONE, POSITIONS
 
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
 LINEAGE = ["_source_file", "_line", "_file_sm3", "_landed_at"]
@@ -23,7 +23,7 @@ SILVER_COLUMNS = [
     "platform_id",
     "plate",
     "plate_color",
-    "terminal_phone",
+    *PHONE.columns,  # the 808 SIM number: encrypted, join hash, masked (never in clear)
     "gnss_time",
     "lon",
     "lat",
@@ -49,11 +49,13 @@ QUARANTINE_COLUMNS = [
     "received_at",
     "failed_rules",
     "raw_record",
+    "raw_record_sm4",
     "error",
     *LINEAGE,
     "_quarantined_at",
 ]
-RAW_FIELDS = list(POSITION_BRONZE_FIELDS)  # the record as received, for quarantine
+# the record as received (its phone as bronze keeps it), for quarantine
+RAW_FIELDS = list(POSITIONS.stored_fields)
 RAW_STRUCT = "_raw"  # typed_positions: those strings, untouched, until tag_rules
 
 
@@ -79,7 +81,7 @@ def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
         F.trim("platform_id").alias("platform_id"),
         F.trim("plate").alias("plate"),
         _number("plate_color", "int").alias("plate_color"),
-        F.trim("terminal_phone").alias("terminal_phone"),
+        *[F.col(c) for c in PHONE.columns],
         _time("gnss_time").alias("gnss_time"),
         _number("lon", "double").alias("lon"),
         _number("lat", "double").alias("lat"),
@@ -108,23 +110,21 @@ def typed_positions(bronze: DataFrame, rules: dict[str, Any]) -> DataFrame:
 
 def attach_terminals(bronze: DataFrame, vehicles: DataFrame) -> DataFrame:
     """JT/T 808 records carry a terminal phone, no plate: take plate and colour from the vehicle
-    currently registered with that phone (a phone nobody has keeps the plate null and fails)."""
-    # BCD phones are zero-padded on the wire (12 digits for an 11-digit number): compare unpadded
+    currently registered with that phone (a phone nobody has keeps the plate null and fails).
+    Phones are compared by their join hash, which is taken of the number without its BCD zero
+    padding (12 digits on the wire for an 11-digit number), so both sides match unpadded."""
+    phone = f"{PHONE.field}_hmac"
     phones = (
-        vehicles.where(F.col("is_current") & F.col("terminal_phone").isNotNull())
+        vehicles.where(F.col("is_current") & F.col(phone).isNotNull())
         .select(
-            F.regexp_replace("terminal_phone", "^0+", "").alias("_phone"),
+            F.col(phone).alias("_phone"),
             F.col("plate").alias("_plate"),
             F.col("plate_color").cast("string").alias("_plate_color"),
         )
         .dropDuplicates(["_phone"])
     )
     return (
-        bronze.join(
-            F.broadcast(phones),
-            F.regexp_replace(bronze["terminal_phone"], "^0+", "") == phones["_phone"],
-            "left",
-        )
+        bronze.join(F.broadcast(phones), bronze[phone] == phones["_phone"], "left")
         .withColumn("plate", F.coalesce("plate", "_plate"))
         .withColumn("plate_color", F.coalesce("plate_color", "_plate_color"))
         .drop("_phone", "_plate", "_plate_color")
@@ -199,5 +199,7 @@ def unqualified(tagged: DataFrame, quarantined_at: Any) -> DataFrame:
         tagged.where(F.size("failed_rules") > 0)
         .withColumn("_quarantined_at", F.lit(str(quarantined_at)).cast("timestamp"))
         .withColumn("error", F.lit(None).cast("string"))
+        # its raw record holds the phone only as bronze does (encrypted, hashed, masked)
+        .withColumn("raw_record_sm4", F.lit(None).cast("string"))
         .select(*QUARANTINE_COLUMNS)
     )

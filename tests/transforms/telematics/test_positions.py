@@ -2,15 +2,17 @@
 
 import datetime as dt
 
+import pyarrow as pa
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from transforms.lake.protection import ProtectionKeys, protect
 from transforms.rules import load_rules
-from transforms.telematics.feeds import POSITION_BRONZE_FIELDS
+from transforms.telematics.feeds import PHONE, POSITIONS
 from transforms.telematics.positions import qualified, tag_rules, typed_positions
 
 RULES = load_rules(domain="telematics")
-FIELDS = list(POSITION_BRONZE_FIELDS)
+FIELDS = list(POSITIONS.stored_fields)  # bronze: the phone as its three protected columns
 GOOD = {
     "platform_id": "35090001",
     "plate": "闽J12345",
@@ -125,13 +127,29 @@ def test_raw_record_keeps_the_strings_as_received(spark):
 def test_808_terminal_phones_map_to_the_current_vehicle(spark):
     from transforms.telematics.positions import attach_terminals
 
-    bronze = spark.createDataFrame(
+    def protected(rows, names):
+        """Rows as landing writes them: the phone encrypted, hashed and masked."""
+        table = pa.table(
+            {
+                n: pa.array(col, pa.string())
+                for n, col in zip(names, zip(*rows, strict=True), strict=True)
+            }
+        )
+        table = protect(table, (PHONE,), ProtectionKeys.load())
+        return spark.createDataFrame(table.to_pandas())
+
+    bronze = protected(
         [("018091389441", None, None), ("013900000000", None, None), (None, "闽J1", "2")],
-        "terminal_phone string, plate string, plate_color string",
+        ["terminal_phone", "plate", "plate_color"],
     )
-    vehicles = spark.createDataFrame(
-        [("闽J03077", 2, "18091389441", True), ("闽J00001", 2, "18091389441", False)],
-        "plate string, plate_color int, terminal_phone string, is_current boolean",
+    vehicles = protected(
+        [("闽J03077", "18091389441", "true"), ("闽J00001", "18091389441", "false")],
+        ["plate", "terminal_phone", "is_current"],
+    ).select(
+        "plate",
+        F.lit(2).alias("plate_color"),
+        *PHONE.columns,
+        (F.col("is_current") == "true").alias("is_current"),
     )
     got = {
         tuple(r)

@@ -40,9 +40,10 @@ renamed as (
         security_assessor,
         applicant_company,
         applicant_uscc,
-        legal_representative,
-        technical_lead,
-        contact,
+        ---------- persons and their numbers: masked only (licences.md, data protection)
+        legal_representative_masked as legal_representative,
+        technical_lead_masked as technical_lead,
+        contact_masked as contact,
         filing_status,
         filed_at,
 

@@ -1,0 +1,101 @@
+"""No personal field is kept in clear anywhere in the lake (licences.md, "Data protection").
+
+Every sensitive field any domain's feed declares is collected, in clear, from the generated landing
+files of the shared pipeline lake; then every Delta table of every layer (every string and list
+column) and every ``_delta_log`` file (their statistics hold column minima and maxima) is searched
+for them: numbers as substrings (a zero-padded SIM number holds the number), names as whole values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable
+
+from transforms.domains import DOMAINS
+from transforms.lake import registry
+
+
+def clear_values(lake: Path) -> tuple[set[str], set[str]]:
+    """(numbers, names) the landing files hold in the domains' sensitive fields."""
+    numbers: set[str] = set()
+    names: set[str] = set()
+    for domain in DOMAINS:
+        for feed in domain.feeds:
+            if not feed.sensitive:
+                continue
+            for path in (lake / "landing" / feed.domain / feed.name).glob("*/*.jsonl"):
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    try:
+                        record = json.loads(line)
+                    except ValueError:
+                        continue
+                    if not isinstance(record, dict):
+                        continue
+                    for s in feed.sensitive:
+                        value = record.get(s.field)
+                        if not isinstance(value, str | int) or str(value).strip() == "":
+                            continue
+                        if s.when is not None and record.get(s.when[0]) not in s.when[1]:
+                            continue
+                        text = str(value).strip()
+                        digits = re.sub(r"\D", "", text)
+                        if s.kind == "name" or len(digits) < 7:
+                            names.add(text)
+                        else:
+                            numbers.add(digits.lstrip("0"))
+    return numbers, names
+
+
+def _strings(column: pa.ChunkedArray) -> pa.ChunkedArray | None:
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return column
+    if pa.types.is_list(kind) and pa.types.is_string(kind.value_type):
+        return pc.list_flatten(column)
+    return None
+
+
+def test_no_table_and_no_delta_log_holds_a_personal_field_in_clear(pipeline_lake: Path):
+    numbers, names = clear_values(pipeline_lake)
+    assert len(numbers) >= 5 and len(names) >= 3, (numbers, names)  # the scan has work to do
+    number_pattern = "|".join(sorted(numbers))
+    tables = registry.discover(pipeline_lake)
+    assert len(tables) > 20
+    found = []
+    for name in tables:
+        layer, entity = name.split(".", 1)
+        location = pipeline_lake / layer / entity
+        data = DeltaTable(str(location)).to_pyarrow_table()
+        for column_name in data.column_names:
+            values = _strings(data.column(column_name))
+            if values is None or len(values) == 0:
+                continue
+            hits = pc.sum(pc.match_substring_regex(values, number_pattern)).as_py()
+            if hits:
+                found.append(f"{name}.{column_name}: {hits} value(s) hold a number in clear")
+            named = pc.sum(pc.is_in(values, value_set=pa.array(sorted(names)))).as_py()
+            if named:
+                found.append(f"{name}.{column_name}: {named} value(s) are a name in clear")
+        for log in (location / "_delta_log").glob("*.json"):
+            text = log.read_text(encoding="utf-8")
+            if re.search(number_pattern, text) or any(f'"{n}"' in text for n in names):
+                found.append(f"{name}: {log.name} holds a personal value in clear")
+    assert found == []
+
+
+def test_the_scan_finds_what_it_looks_for(tmp_path: Path):
+    """The search itself: a clear phone in a column and a clear name are both found."""
+    from deltalake import write_deltalake
+
+    table = pa.table({"phone": ["x013912345678y", None], "who": ["张伟", "张*"]})
+    write_deltalake(str(tmp_path / "t"), table)
+    data = DeltaTable(str(tmp_path / "t")).to_pyarrow_table()
+    assert pc.sum(pc.match_substring_regex(data["phone"], "13912345678")).as_py() == 1
+    assert pc.sum(pc.is_in(data["who"], value_set=pa.array(["张伟"]))).as_py() == 1
+    log = next((tmp_path / "t" / "_delta_log").glob("*.json")).read_text(encoding="utf-8")
+    assert "13912345678" in log  # statistics hold clear values: why the logs are searched
