@@ -34,6 +34,8 @@ def _register() -> None:
     lake.register(main)
     bench.register(main)
     keys.register(main)
+    importlib.import_module("orchestration.cli.protection").register(main)
+    importlib.import_module("orchestration.cli.retention").register(main)
     for domain in DOMAINS:
         importlib.import_module(f"orchestration.cli.{domain.name}").register(main, report)
 

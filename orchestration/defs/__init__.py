@@ -18,10 +18,11 @@ def domain_modules() -> list[ModuleType]:
 
 def all_definitions(resources: dict) -> dg.Definitions:
     """Every domain's definitions merged, with the shared landing sensor and the resources."""
+    from orchestration.defs import protection, retention
     from orchestration.defs.landing import build_landing_sensor
 
     modules = domain_modules()
     shared = dg.Definitions(
         sensors=[build_landing_sensor([m.LANDING for m in modules])], resources=resources
     )
-    return dg.Definitions.merge(*(m.defs for m in modules), shared)
+    return dg.Definitions.merge(*(m.defs for m in modules), protection.defs, retention.defs, shared)

@@ -18,6 +18,8 @@ pytestmark = pytest.mark.slow
 EXPECTED_ROWS = {
     "ops.landing__files": 4,  # p1(-copy), p2, vehicles, counties
     "ops.landing__rejected_files": 1,
+    # tamper evidence: the 4 landed files; positions, vehicles, counties: a commit, a data file each
+    "ops.manifest": 4 + 3 * 2,
     "bronze.telematics__positions": 15,  # 11 + 4 parsed records
     "bronze.telematics__vehicles": 3,
     "bronze.telematics__counties": 3,
@@ -109,6 +111,8 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
     # a second run on the same landing files changes no table
     cli("run", "--lake", str(fixture_lake))
     assert rows(fixture_lake) == EXPECTED_ROWS
+    verified = json.loads(cli("verify", "--lake", str(fixture_lake), "--format", "json"))
+    assert (verified["mismatches"], verified["commits_checked"]) == ([], 3)
     status = json.loads(cli("status", "--lake", str(fixture_lake), "--format", "json"))
     assert status["last_run"]["status"] == "SUCCESS"
 

@@ -1,5 +1,5 @@
 """The table registry: what a Delta table of the lake is (layer, location, partitions, retention,
-key), the shared ``ops`` tables of landing, and the lookup over every domain's tables.
+key), the shared ``ops`` tables (landing, retention), and the lookup over every domain's tables.
 
 A table named ``<layer>.<domain>__<entity>`` lives at ``<lake>/<layer>/<domain>__<entity>``; each
 domain lists its own in ``transforms/<domain>/tables.py``.
@@ -14,14 +14,30 @@ LAYERS = ("ops", "bronze", "quarantine", "silver", "gold")
 
 
 @dataclass(frozen=True)
+class RetentionColumns:
+    """What retention (transforms/lake/retention.py) reads of a table: the column that dates a row,
+    and the columns naming who the row is about, for legal holds."""
+
+    time: str  # dates a row for its age: a date, a GMT+8 timestamp or a "YYYY-MM-DD…" string
+    hold_time: str | None = None  # what a hold's date range is compared with [default: time]
+    plate: tuple[str, str] | None = None  # (plate, plate colour) columns naming the vehicle
+    enterprise: str | None = None  # column naming the enterprise (统一社会信用代码)
+    # SCD2 history (plate, plate_color, enterprise_id, valid_from, valid_to) through which an
+    # enterprise's hold covers its vehicles' rows for the days they belonged to it
+    fleet: str | None = None
+
+
+@dataclass(frozen=True)
 class Table:
     """One Delta table of the lake."""
 
     name: str  # "<layer>.<domain>__<entity>"
     description: str
     partition_by: tuple[str, ...] = ()
-    retention_days: int | None = None  # None: kept for ever
+    # the legal minimum a row is kept (days): the floor of the retention period in the rules file
+    retention_days: int | None = None
     key: tuple[str, ...] = field(default=())
+    retention_columns: RetentionColumns | None = None  # None: never aged, kept for ever
 
     @property
     def layer(self) -> str:
@@ -45,6 +61,15 @@ SHARED_TABLES: tuple[Table, ...] = (
           key=("file_sm3",)),
     Table("ops.landing__rejected_files", "Landing files that could not be read at all, with the error.",
           key=("file_sm3",)),
+    Table("ops.retention__holds",
+          "Legal holds (封存): every hold added or released, append-only (never deleted).",
+          key=("hold_id", "event")),
+    Table("ops.retention__deletions",
+          "One row per table per retention run: cutoff, rows deleted, rows kept by holds.",
+          key=("run_id", "table_name")),
+    Table("ops.manifest",
+          "Tamper evidence: SM3 of every landed file and bronze commit file; append-only.",
+          key=("path", "sm3")),
 )
 # fmt: on
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from transforms.lake.registry import Table
+from transforms.lake.registry import RetentionColumns, Table
 
-# Raw positions are kept ≥ 6 months, violation records and their disposal ≥ 3 years (第二十六条).
-POSITIONS_RETENTION_DAYS = 186
-THREE_YEARS_DAYS = 3 * 366
+# Legal minimums (第二十六条): 动态监控数据 ≥ 6 months, 违法违规驾驶信息及处理情况 ≥ 3 years. In days, so
+# that they hold whatever the calendar: the longest six months (Jul–Dec) and three years with a
+# leap day. The periods themselves are in rules.yaml (`retention:`) and never below these.
+SIX_MONTHS_DAYS = 184
+THREE_YEARS_DAYS = 3 * 365 + 1
+# the vehicles' history: an enterprise's legal hold covers its vehicles' rows through it
+FLEET = "silver.telematics__vehicles"
+# what retention reads: rows dated by the gnss day, about a vehicle
+BY_DAY = RetentionColumns(time="day", plate=("plate", "plate_color"), fleet=FLEET)
 
 # one table per entry, aligned for reading
 # fmt: off
@@ -18,8 +24,11 @@ TABLES: tuple[Table, ...] = (
           "整改销号: every status change of a rectification item (append-only).",
           retention_days=THREE_YEARS_DAYS, key=("item_id", "at")),
     Table("bronze.telematics__positions", "Position records as received (strings) with lineage.",
-          partition_by=("_folder_date",), retention_days=POSITIONS_RETENTION_DAYS,
-          key=("_file_sm3", "_line")),
+          partition_by=("_folder_date",), retention_days=SIX_MONTHS_DAYS,
+          key=("_file_sm3", "_line"),
+          # aged by landing day; a hold compares the record's own gnss_time (a string here)
+          retention_columns=RetentionColumns(time="_folder_date", hold_time="gnss_time",
+                                             plate=("plate", "plate_color"), fleet=FLEET)),
     Table("bronze.telematics__vehicles", "Vehicle master records as received.",
           key=("_file_sm3", "_line")),
     Table("bronze.telematics__counties", "County master records as received.",
@@ -50,15 +59,17 @@ TABLES: tuple[Table, ...] = (
           key=("_file_sm3", "_line")),
     Table("quarantine.telematics__positions",
           "Position records that failed a qualification rule (数据不合格) or could not be parsed.",
-          retention_days=THREE_YEARS_DAYS, key=("_file_sm3", "_line")),
+          retention_days=SIX_MONTHS_DAYS, key=("_file_sm3", "_line"),
+          retention_columns=RetentionColumns(time="_landed_at", hold_time="gnss_time",
+                                             plate=("plate", "plate_color"), fleet=FLEET)),
     Table("quarantine.telematics__vehicles", "Vehicle master lines that could not be parsed.",
           key=("_file_sm3", "_line")),
     Table("quarantine.telematics__counties", "County master lines that could not be parsed.",
           key=("_file_sm3", "_line")),
     Table("silver.telematics__positions",
           "Qualified positions (合格数据), one per (plate, plate_color, gnss_time), last received wins.",
-          partition_by=("day",), retention_days=POSITIONS_RETENTION_DAYS,
-          key=("plate", "plate_color", "gnss_time")),
+          partition_by=("day",), retention_days=SIX_MONTHS_DAYS,
+          key=("plate", "plate_color", "gnss_time"), retention_columns=BY_DAY),
     Table("silver.telematics__vehicles", "Key vehicles (重点营运车辆) with their history (SCD2).",
           key=("plate", "plate_color", "valid_from")),
     Table("silver.telematics__counties", "Counties (辖区), GB/T 2260, history (SCD2).",
@@ -77,12 +88,14 @@ TABLES: tuple[Table, ...] = (
     Table("silver.telematics__vehicle_day_facts",
           "Per vehicle-day facts: km, broken km, drift, overspeed, fatigue, violations.",
           partition_by=("day",), retention_days=THREE_YEARS_DAYS,
-          key=("day", "plate", "plate_color")),
+          key=("day", "plate", "plate_color"), retention_columns=BY_DAY),
     Table("silver.telematics__violation_events", "Violation events with their evidence (违法违规).",
-          partition_by=("day",), retention_days=THREE_YEARS_DAYS, key=("event_id",)),
+          partition_by=("day",), retention_days=THREE_YEARS_DAYS, key=("event_id",),
+          retention_columns=BY_DAY),
     Table("silver.telematics__record_counts",
           "Records received and qualified per day, platform and vehicle (数据合格率 inputs).",
-          partition_by=("day",), key=("day", "platform_id", "plate", "plate_color")),
+          partition_by=("day",), retention_days=SIX_MONTHS_DAYS,
+          key=("day", "platform_id", "plate", "plate_color"), retention_columns=BY_DAY),
     Table("gold.telematics__assessments",
           "Indicators, scores and pass/fail per level, subject and period (dbt).",
           key=("level", "subject_id", "period_type", "period")),

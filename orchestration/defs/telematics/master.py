@@ -3,6 +3,7 @@ events (link up/down, 查岗 checks): landing → bronze → silver, one pair of
 
 import dagster as dg
 
+from orchestration.defs.protection import record_manifest
 from orchestration.environment import LakehouseResource
 from transforms.lake.feeds import Feed
 from transforms.lake.landing import land_feed
@@ -24,6 +25,7 @@ def feed_assets(feed: Feed) -> list[dg.AssetsDefinition]:
     )
     def bronze(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         result = land_feed(lakehouse.root, feed, None, context.log.info)
+        record_manifest(context, lakehouse.root)
         return dg.MaterializeResult(
             metadata={"landed_files": result.landed_files, "records": result.records,
                       "malformed_lines": result.malformed, "rejected_files": result.rejected_files}

@@ -5,6 +5,7 @@ import datetime as dt
 import dagster as dg
 
 from orchestration.defs.partitions import landing_days
+from orchestration.defs.protection import record_manifest
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed, landing_workers
 from transforms.telematics.feeds import POSITION_FEEDS
@@ -47,6 +48,7 @@ def bronze_positions(
         for feed in POSITION_FEEDS
     ]
     errors = [e for r in results for e in r.errors]
+    record_manifest(context, lakehouse.root)
     return dg.MaterializeResult(
         metadata={
             "landed_files": sum(r.landed_files for r in results),
