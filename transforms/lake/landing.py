@@ -15,11 +15,12 @@ import datetime as dt
 import io
 import json
 import math
+import multiprocessing as mp
 import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -675,8 +676,20 @@ def _hasher() -> ThreadPoolExecutor:
     return pool
 
 
+def _pool(feed: Feed, workers: int) -> Executor:
+    """Threads for the native parsers, which release the GIL; spawned processes (never forked:
+    the embedded engine runs threads in this process) for a feed with parsers of its own, which
+    are Python (JT/T 809 / 808 frames, encrypted envelopes) and would take turns on the GIL."""
+    if feed.parsers and workers > 1:
+        return ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+    return ThreadPoolExecutor(workers, thread_name_prefix="landing")
+
+
 def landing_workers() -> int:
-    """Preparing threads for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one per core (≤ 8)."""
+    """Preparing threads (or processes) for a large landing: $LAKEHOUSE_LANDING_WORKERS, else one
+    per core (≤ 8). Processes are *spawned*, which re-imports the caller's ``__main__`` script:
+    only safe behind an ``if __name__ == "__main__":`` guard (the CLI, Dagster and pytest have
+    one)."""
     configured = os.environ.get(WORKERS_ENV)
     if configured:
         return max(1, int(configured))
@@ -694,14 +707,15 @@ def _prepared_files(
     keys: ProtectionKeys | None = None,
 ) -> Iterator[PreparedFile]:
     """Every file prepared, in order: in this thread for a small landing, else by a pool of
-    threads with a bounded number of files in flight, so memory stays flat however large the
+    threads (processes for a feed's own Python parsers, :func:`_pool`) with a bounded number of
+    files in flight, so memory stays flat however large the
     landing is (the caller writes the prepared rows while the pool prepares the next files). A
     large file is prepared here, block by block, once the files before it are out."""
     sizes = {path: path.stat().st_size for _, path in files}
     frozen = frozenset(known)
     small = workers == 1 or len(files) < 2 or sum(sizes.values()) < PARALLEL_MIN_BYTES
     in_flight: deque[Future[PreparedFile]] = deque()
-    with ThreadPoolExecutor(1 if small else workers, thread_name_prefix="landing") as pool:
+    with _pool(feed, 1 if small else workers) as pool:
 
         def submit(day: dt.date, path: Path) -> None:
             in_flight.append(

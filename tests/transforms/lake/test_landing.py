@@ -1,6 +1,7 @@
 """Parsing landing files and landing them idempotently (transforms/lake/landing.py)."""
 
 import json
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,36 @@ def test_a_pool_of_parsers_lands_the_same_rows_as_one_process(tmp_path, monkeypa
     }
     assert files[1] == files[2]
     assert content(lakes[2], "bronze/telematics__positions", ())[0]["speed"] == "0.0"
+
+
+def test_a_feed_with_its_own_parser_lands_the_same_in_a_pool_of_processes(tmp_path, monkeypatch):
+    """JT/T frames are decoded in Python: a large landing of them goes to spawned processes
+    (threads would take turns on the GIL); the rows are those of one process."""
+    import datetime as dt
+    import shutil
+
+    from transforms.lake import landing
+    from transforms.telematics.feeds import FRAMES
+    from transforms.telematics.generate.landing import generate_landing
+
+    generate_landing(tmp_path / "one", dt.date(2026, 10, 1), 2, 6, seed=4, bad_rate=0.02)
+    shutil.copytree(tmp_path / "one" / "landing", tmp_path / "two" / "landing")
+    monkeypatch.setattr(landing, "PARALLEL_MIN_BYTES", 0)
+    results = {}
+    for workers, name in ((1, "one"), (2, "two")):
+        with landing._pool(FRAMES, workers) as pool:
+            assert isinstance(pool, ThreadPoolExecutor if workers == 1 else ProcessPoolExecutor)
+        results[name] = land_feed(tmp_path / name, FRAMES, workers=workers)
+    assert results["one"].records == results["two"].records > 100
+    assert results["one"].malformed == results["two"].malformed
+
+    def content(lake: Path, table: str) -> list[str]:
+        data = reveal_table(DeltaTable(str(lake / table)).to_pyarrow_table(), ProtectionKeys.load())
+        rows = [
+            {k: v for k, v in r.items() if k not in ("_landed_at", "_quarantined_at")}
+            for r in data.to_pylist()
+        ]
+        return sorted(map(repr, rows))
+
+    for table in ("bronze/telematics__positions", "quarantine/telematics__positions"):
+        assert content(tmp_path / "one", table) == content(tmp_path / "two", table), table
