@@ -558,14 +558,25 @@ def prepare_file(
         if prepared.digest in known:
             prepared.skipped = True
             return prepared
-    if parsed is None:
-        return prepared
-    prepared.bronze = _bronze_rows(feed, rel, prepared.digest, day, landed_at, parsed, keys)
-    prepared.malformed_rows = _malformed_rows(feed, rel, prepared.digest, landed_at, parsed, keys)
+    if parsed is not None:
+        _fill(prepared, feed, landed_at, parsed, keys)
+    return prepared
+
+
+def _fill(
+    prepared: PreparedFile,
+    feed: Feed,
+    landed_at: dt.datetime,
+    parsed: ParsedFile,
+    keys: ProtectionKeys | None,
+) -> None:
+    """The bronze and quarantine rows of a parsed file (or block) and its counts."""
+    rel, digest, day = prepared.rel, prepared.digest, prepared.day
+    prepared.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed, keys)
+    prepared.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed, keys)
     prepared.lines = parsed.lines
     prepared.records = parsed.n_records
     prepared.malformed = len(parsed.malformed)
-    return prepared
 
 
 def blockwise(feed: Feed, path: Path, size: int) -> bool:
@@ -615,10 +626,7 @@ def prepare_large_file(
             parsed = parser(block, feed).shifted(first_line - 1)
         parsed.constants.update(feed.constants)
         part = PreparedFile(day, rel, digest, size, first=number == 0, last=False)
-        part.bronze = _bronze_rows(feed, rel, digest, day, landed_at, parsed, keys)
-        part.malformed_rows = _malformed_rows(feed, rel, digest, landed_at, parsed, keys)
-        part.lines, part.records = parsed.lines, parsed.n_records
-        part.malformed = len(parsed.malformed)
+        _fill(part, feed, landed_at, parsed, keys)
     if part is None:  # cannot happen: a large file has a block
         raise RuntimeError(f"{rel}: no block read from a {size}-byte file")
     part.last = True
