@@ -109,3 +109,25 @@ def test_a_domain_parser_is_used_for_its_file_type(tmp_path, monkeypatch):
     quarantine = DeltaTable(str(lake / "quarantine/alpha__codes")).to_pyarrow_table()
     assert quarantine.column("failed_rules").to_pylist() == [["malformed_thing"]]
     assert quarantine.schema.field("error").type == pa.string()
+
+
+def test_rows_written_come_from_the_log_and_an_empty_write_is_zero(tmp_path, spark):
+    """Publish counts rows from the Delta log: Sail's numOutputRows, delta-rs' num_added_rows;
+    an empty append commits nothing."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from transforms.lake.maintenance import rows_written_since, table_version
+
+    path = tmp_path / "t"
+    assert table_version(path) is None
+    write_deltalake(str(path), pa.table({"a": [1, 2]}))  # delta-rs
+    assert rows_written_since(path, None) == 2
+    before = table_version(path)
+    spark.createDataFrame([], "a bigint").write.format("delta").mode("append").save(str(path))
+    assert rows_written_since(path, before) == 0
+    spark.createDataFrame([(3,), (4,), (5,)], "a bigint").write.format("delta").mode("append").save(
+        str(path)
+    )
+    write_deltalake(str(path), pa.table({"a": [6]}), mode="append")
+    assert rows_written_since(path, before) == 4
