@@ -162,7 +162,8 @@ def _publish_pass(
     quarantined = rows_written_since(QUARANTINE.location(lake), before)  # the log, no read-back
     result.quarantined += quarantined
     result.qualified += report.rows - quarantined
-    _publish_silver(spark, lake, good)
+    days = {r[0] for r in qualified_days(tagged).collect()}
+    _publish_silver(spark, lake, good, days)
     for table in (QUARANTINE, SILVER):
         register_table(spark, table.name, table.location(lake))
     mark_published(lake, digests, now)
@@ -183,23 +184,31 @@ def silver_days(lake: Path) -> set[dt.date]:
     return {dt.date.fromisoformat(p["day"]) for p in parts if p.get("day")}
 
 
-def _publish_silver(spark: SparkSession, lake: Path, good: DataFrame) -> None:
-    """Qualified batch rows into silver, on (plate, plate_color, gnss_time), the copy received
-    last winning. Days silver does not hold yet cannot match anything: they are appended (the
-    batch is already one row per key); only rows of days already present go through MERGE, whose
-    cost grows with the rows it matches (a 补传 batch is small)."""
+def qualified_days(tagged: DataFrame) -> DataFrame:
+    """The gnss days of the qualified rows of a batch (one column of the staged batch)."""
+    return tagged.where(F.size("failed_rules") == 0).select("day").distinct()
+
+
+def _publish_silver(spark: SparkSession, lake: Path, good: DataFrame, days: set[dt.date]) -> None:
+    """Qualified batch rows (of the gnss ``days``) into silver, on (plate, plate_color,
+    gnss_time), the copy received last winning. Days silver does not hold yet cannot match
+    anything: they are appended (the batch is already one row per key); only rows of days
+    already present go through MERGE, whose cost grows with the rows it matches (a 补传 batch is
+    small). When both kinds are in the batch, its one-row-per-key form is staged once, not
+    computed for each."""
     silver_path = SILVER.location(lake)
     if not SILVER.exists(lake):
         good.limit(0).write.format("delta").partitionBy("day").save(str(silver_path))
-    present = sorted(silver_days(lake))
-    if present:
-        old_days = F.col("day").isin(present)
-        fresh, late = good.where(~old_days), good.where(old_days)
-    else:
-        fresh, late = good, None
-    fresh.write.format("delta").mode("append").partitionBy("day").save(str(silver_path))
-    if late is None or late.isEmpty():
+    present = sorted(silver_days(lake) & days)
+    if not present:
+        good.write.format("delta").mode("append").partitionBy("day").save(str(silver_path))
         return
+    staged = staging_location(lake).with_name("telematics__positions_qualified")
+    good.write.mode("overwrite").parquet(str(staged))
+    good = spark.read.parquet(str(staged))
+    old_days = F.col("day").isin(present)
+    fresh, late = good.where(~old_days), good.where(old_days)
+    fresh.write.format("delta").mode("append").partitionBy("day").save(str(silver_path))
     late.createOrReplaceTempView("_positions_batch")
     # by path: independent of what the session's catalog has registered under the name
     spark.sql(
@@ -212,6 +221,7 @@ def _publish_silver(spark: SparkSession, lake: Path, good: DataFrame) -> None:
         WHEN NOT MATCHED THEN INSERT *
         """
     )
+    shutil.rmtree(staged, ignore_errors=True)
 
 
 def _ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:
