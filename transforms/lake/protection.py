@@ -12,8 +12,8 @@ version and no ``_delta_log`` statistic:
   zero padding of a BCD SIM number, an ID number in upper case) — equal values of two tables
   join, and count as one, without being readable;
 - ``<field>_masked``: the display form (350102********1234, 138****5678, 张*). Where the field is
-  not sensitive on a row (``when``: the holder of a licence is an organisation, not a person) it is
-  the value itself, and ``_sm4`` is null.
+  not sensitive on a row (``unless``: the holder of a licence is an organisation or a vehicle, not
+  a person) it is the value itself, and ``_sm4`` is null.
 
 A quarantined raw line of such a feed is kept encrypted the same way (``raw_record_sm4``) and
 shown only as a masked preview (``raw_record``, :func:`mask_text`).
@@ -71,12 +71,31 @@ class Sensitive:
 
     field: str
     kind: str  # a key of KINDS
-    # sensitive only where this other field has one of these values (None: on every row)
+    # sensitive on every row UNLESS this other field has one of these values (an organisation's
+    # or a vehicle's licence holder): fail-safe, a missing or misspelt value keeps it protected
+    unless: tuple[str, tuple[str, ...]] | None = None
+    # sensitive only where this other field has one of these values — or none at all; prefer
+    # ``unless``: a misspelt value here leaves the field in clear
     when: tuple[str, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown sensitive kind {self.kind!r}; known: {', '.join(KINDS)}")
+        if self.unless is not None and self.when is not None:
+            raise ValueError(f"sensitive field {self.field!r}: give `unless` or `when`, not both")
+
+    def sensitive_rows(self, table: pa.Table) -> pa.Array:
+        """Per row, whether the field is sensitive there (values compared trimmed, lower case)."""
+        condition = self.unless or self.when
+        if condition is None:
+            return pa.array(np.ones(table.num_rows, dtype=bool))
+        other, values = condition
+        text = pc.utf8_lower(pc.utf8_trim_whitespace(table.column(other).combine_chunks()))
+        chosen = pa.array([v.strip().lower() for v in values], pa.string())
+        listed = pc.is_in(text, value_set=chosen)  # false where the other field is null
+        if self.unless is not None:
+            return pc.invert(listed)
+        return pc.or_(listed, pc.is_null(text))
 
     @property
     def columns(self) -> tuple[str, str, str]:
@@ -110,46 +129,31 @@ def stored_fields(fields: Sequence[str], sensitive: Sequence[Sensitive]) -> tupl
 
 def protect(table: pa.Table, sensitive: Sequence[Sensitive], keys: ProtectionKeys) -> pa.Table:
     """``table`` (string columns) with each sensitive field replaced by its three columns, in its
-    place. Only the non-null values are encrypted, hashed and masked (C-speed OpenSSL calls)."""
+    place. The work is done once per distinct value (a SIM number repeats in every record of its
+    vehicle) and spread to the rows by index: equal values of one call share their ciphertext,
+    which tells no more than their equal join hashes already do."""
     for s in sensitive:
         if s.field not in table.column_names:
             raise KeyError(f"sensitive field {s.field!r} is not a column of the records")
-        values = table.column(s.field).combine_chunks()
-        present = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
-        texts = values.take(pa.array(present)).to_pylist() if len(present) else []
-        if s.when is None:
-            secret = np.ones(len(present), dtype=bool)
-        else:
-            other, chosen = s.when
-            flags = pc.is_in(table.column(other), value_set=pa.array(chosen, pa.string()))
-            secret = flags.combine_chunks().fill_null(False).to_numpy(zero_copy_only=False)
-            secret = secret[present]
+        encoded = pc.dictionary_encode(table.column(s.field).combine_chunks())
+        distinct = encoded.dictionary.to_pylist()
+        indices = encoded.indices  # null where the value is
+        secret = pc.and_(pc.is_valid(indices), s.sensitive_rows(table))
         normalise, mask = KINDS[s.kind]
-        normalised = [normalise(t) for t in texts]
-        secrets = [t for t, hide in zip(texts, secret, strict=True) if hide]
-        encrypted = iter(sm4.encrypt_column(secrets, keys.column))
-        hidden = [next(encrypted) if hide else None for hide in secret]
-        masked = [
-            mask(n) if hide else t for t, n, hide in zip(texts, normalised, secret, strict=True)
-        ]
-        hashed = sm3.hmac_sm3_column(normalised, keys.join)
+        normalised = [normalise(v) for v in distinct]
+        encrypted = pa.array(sm4.encrypt_column(distinct, keys.column), pa.string()).take(indices)
+        hashed = pa.array(sm3.hmac_sm3_column(normalised, keys.join), pa.string()).take(indices)
+        masks = pa.array([mask(v) for v in normalised], pa.string()).take(indices)
+        clear = pa.array(distinct, pa.string()).take(indices)
+        hidden = pc.if_else(secret, encrypted, pa.scalar(None, pa.string()))
+        shown = pc.if_else(secret, masks, clear)
         index = table.column_names.index(s.field)
         table = table.remove_column(index)
         for offset, (name, column) in enumerate(
-            zip(s.columns, (hidden, hashed, masked), strict=True)
+            zip(s.columns, (hidden, hashed, shown), strict=True)
         ):
-            table = table.add_column(index + offset, name, _scatter(column, present, len(values)))
+            table = table.add_column(index + offset, name, column)
     return table
-
-
-def _scatter(values: list[str | None], at: np.ndarray, length: int) -> pa.Array:
-    """A string column of ``length`` nulls with ``values`` at the positions ``at``."""
-    if len(at) == length:
-        return pa.array(values, pa.string())
-    out: list[str | None] = [None] * length
-    for position, value in zip(at.tolist(), values, strict=True):
-        out[position] = value
-    return pa.array(out, pa.string())
 
 
 def reveal(ciphertexts: Sequence[str | None], keys: ProtectionKeys) -> list[str | None]:
