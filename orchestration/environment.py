@@ -49,6 +49,15 @@ class LakehouseResource(dg.ConfigurableResource):
         }
 
 
+LAKE_TAG = "lakehouse/lake"  # every run carries it; the run queue runs one run per value
+
+
+def lake_tags(lake: Path) -> dict[str, str]:
+    """The run tags of a run writing ``lake``: infra/dagster/dagster.yaml's tag concurrency limit
+    lets one run per lake out of the queue (and counts `lakehouse run`'s in-process runs)."""
+    return {LAKE_TAG: str(Path(lake).resolve())}
+
+
 def dbt_executable() -> str:
     """The dbt of this environment (next to the interpreter), so a venv need not be activated;
     else whatever `dbt` is on PATH."""

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.environment import ensure_dagster_home, resources
+from orchestration.environment import ensure_dagster_home, lake_tags, resources
 from transforms.domains import DOMAINS
 from transforms.lake.landing import folder_dates
+from transforms.lake.lock import is_commit_conflict, writer_lock
+from transforms.rules import load_rules
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -31,6 +33,13 @@ class PipelineResult:
     @property
     def success(self) -> bool:
         return all(ok for _, _, ok, _ in self.runs)
+
+
+def _table_of(step_key: str) -> str:
+    """The table a step writes, from its key (``silver__telematics__routes`` →
+    ``silver.telematics__routes``); other steps (dbt) by their key."""
+    layer, _, rest = step_key.partition("__")
+    return f"{layer}.{rest}" if rest and "__" in rest else step_key
 
 
 # the terminal shows the assets' own progress lines (INFO); Dagster's step chatter (DEBUG) stays in
@@ -87,22 +96,50 @@ def run_pipeline(
     instance = dg.DagsterInstance.from_config(str(home))
     res = resources(lake=str(lake), rules_file=rules_file)
 
+    retries = int(load_rules(rules_file)["pipeline"]["conflict_retries"])
+
+    def materialize(name: str, assets: list, tags: dict[str, str]):
+        """One Dagster run; a run that fails only on Delta commit conflicts (a writer outside the
+        lake's lock) is run again after 2, 4, 8 … s: every step is idempotent."""
+        for attempt in range(retries + 1):
+            run = dg.materialize(
+                assets,
+                instance=instance,
+                resources=res,
+                tags=tags,
+                raise_on_error=False,
+                run_config=CONSOLE,
+            )
+            failures = [e for e in run.all_events if e.event_type_value == "STEP_FAILURE"]
+            conflicts = [is_commit_conflict(e.event_specific_data.error) for e in failures]
+            if run.success or not all(conflicts) or attempt == retries:
+                return run
+            delay = 2 ** (attempt + 1)
+            for step in {e.step_key for e in failures}:
+                progress(
+                    f"  ↻ {_table_of(step)}: a concurrent commit by a writer outside the lake's "
+                    f"lock; {name} again in {delay} s (retry {attempt + 1}/{retries})"
+                )
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
     def execute(name: str, assets: list, tags: dict[str, str] | None = None) -> None:
         t0 = time.perf_counter()
         progress(f"▶ {name}")
-        run = dg.materialize(
-            assets,
-            instance=instance,
-            resources=res,
-            tags=tags,
-            raise_on_error=False,
-            run_config=CONSOLE,
-        )
+        run = materialize(name, assets, {**lake_tags(lake), **(tags or {})})
         seconds = time.perf_counter() - t0
         result.runs.append((name, run.run_id, run.success, seconds))
         for event in run.all_events:
             if event.event_type_value == "STEP_FAILURE":
-                progress(f"  ✗ {event.step_key}: {event.event_specific_data.error.message.strip()}")
+                error = event.event_specific_data.error
+                if is_commit_conflict(error):
+                    progress(
+                        f"  ✗ {_table_of(event.step_key)}: Delta commit conflict with a writer "
+                        f"outside the lake's lock, after {retries} retries; run again when it "
+                        "has finished"
+                    )
+                else:
+                    progress(f"  ✗ {event.step_key}: {error.message.strip()}")
             elif event.event_type_value == "ASSET_CHECK_EVALUATION":
                 data = event.event_specific_data
                 if not data.passed:
@@ -111,15 +148,18 @@ def run_pipeline(
         if not run.success:
             raise PipelineError(f"run {name} failed (run id {run.run_id}); see the Dagster UI")
 
-    for d, module in zip(DOMAINS, domain_modules(), strict=True):
-        domain_days = by_domain[d.name]
-        for step in module.PIPELINE:
-            if not step.by_day:
-                execute(step.name, step.assets)
-            elif domain_days:
-                first, last = domain_days[0].isoformat(), domain_days[-1].isoformat()
-                progress(f"{d.name}: landing days {first} … {last} ({len(domain_days)} day(s))")
-                execute(step.name, step.assets, tags={RANGE_START: first, RANGE_END: last})
-            else:
-                progress(f"{d.name}: no landing days in range")
+    # one writer per lake: `lakehouse run` holds the lock already (it says who holds the lake
+    # and waits, or refuses); another caller waits here silently
+    with writer_lock(lake, "lakehouse run"):
+        for d, module in zip(DOMAINS, domain_modules(), strict=True):
+            domain_days = by_domain[d.name]
+            for step in module.PIPELINE:
+                if not step.by_day:
+                    execute(step.name, step.assets)
+                elif domain_days:
+                    first, last = domain_days[0].isoformat(), domain_days[-1].isoformat()
+                    progress(f"{d.name}: landing days {first} … {last} ({len(domain_days)} day(s))")
+                    execute(step.name, step.assets, tags={RANGE_START: first, RANGE_END: last})
+                else:
+                    progress(f"{d.name}: no landing days in range")
     return result

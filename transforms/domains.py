@@ -5,9 +5,11 @@ pipeline, the CLI and the Superset serving all iterate it: adding a domain is it
 """
 
 from transforms.lake.domain import Domain
+from transforms.licences.domain import DOMAIN as LICENCES
 from transforms.telematics.domain import DOMAIN as TELEMATICS
 
-DOMAINS: tuple[Domain, ...] = (TELEMATICS,)
+# licences first: a run verifies the licences the other domains check qualifications against
+DOMAINS: tuple[Domain, ...] = (LICENCES, TELEMATICS)
 
 
 def domain(name: str) -> Domain:

@@ -288,7 +288,7 @@ def _unix_seconds(ts: str) -> str:
 
 
 def rule_passes(rule: Rule) -> str:
-    """``transforms.telematics.positions.rule_passes`` as a SQL boolean (never null)."""
+    """``transforms.lake.tagging.rule_passes`` as a SQL boolean (never null)."""
     col = rule.column
     if rule.kind == "not_null":
         check = "true"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -67,3 +69,18 @@ def echo_table(header: list[str], rows: list) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for r in rows:
         click.echo(line(r))
+
+
+def domain_generators() -> list[tuple[str, Callable]]:
+    """(domain, hook) of every domain whose CLI module has a ``generate_after_telematics(lake,
+    start, days, seed, force, progress) -> dict`` hook, in transforms/domains.py order:
+    ``lakehouse generate`` runs them on the telematics master data it has just written."""
+    from transforms.domains import DOMAINS
+
+    hooks = []
+    for d in DOMAINS:
+        module = importlib.import_module(f"orchestration.cli.{d.name}")
+        hook = getattr(module, "generate_after_telematics", None)
+        if hook is not None:
+            hooks.append((d.name, hook))
+    return hooks

@@ -14,6 +14,7 @@ from orchestration.cli.common import (
     existing_lake,
     parse_date,
 )
+from orchestration.cli.locking import WAIT_OPTION, lake_writer
 
 
 def register(main: click.Group) -> None:
@@ -32,19 +33,24 @@ def register(main: click.Group) -> None:
     default=None,
     help="Province/city rules override (YAML, deep-merged over transforms/rules.yaml).",
 )
-def run(lake, start, end, rules_file) -> None:
-    """Run the whole pipeline (through Dagster, in this process) for the landing days in range."""
+@WAIT_OPTION
+def run(lake, start, end, rules_file, wait) -> None:
+    """Run the whole pipeline (through Dagster, in this process) for the landing days in range.
+
+    One writer per lake: when another writer (a run, a Dagster run, rectify, retention …) holds
+    the lake, says who and waits for it (--no-wait: exits with status 3 instead)."""
     from orchestration.pipeline import PipelineError, run_pipeline
 
     root = existing_lake(lake)
     try:
-        result = run_pipeline(
-            root,
-            start=start,
-            end=end,
-            rules_file=rules_file,
-            progress=lambda m: click.echo(m, err=True),
-        )
+        with lake_writer(root, wait=wait):
+            result = run_pipeline(
+                root,
+                start=start,
+                end=end,
+                rules_file=rules_file,
+                progress=lambda m: click.echo(m, err=True),
+            )
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
     total = sum(s for *_, s in result.runs)

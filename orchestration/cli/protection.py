@@ -9,6 +9,7 @@ import sys
 import click
 
 from orchestration.cli.common import LAKE_OPTION, echo_table, existing_lake
+from orchestration.cli.locking import writes_lake
 
 
 def register(main: click.Group) -> None:
@@ -68,6 +69,7 @@ def manifest() -> None:
 
 @manifest.command("record")
 @LAKE_OPTION
+@writes_lake
 def record(lake) -> None:
     """Record every landed file and bronze commit not in the manifest yet (landing assets do
     this after every landing). Append-only; a landed file keeps the digest taken at landing."""

@@ -8,6 +8,7 @@ import json
 import click
 
 from orchestration.cli.common import LAKE_OPTION, cell, echo_table, existing_lake, parse_date
+from orchestration.cli.locking import writes_lake
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
@@ -46,6 +47,7 @@ def retention() -> None:
 )
 @click.option("--by", default="regulator", show_default=True, help="Who runs it (recorded).")
 @FORMAT
+@writes_lake
 def retention_run(lake, as_of, dry_run, rules_file, by, fmt) -> None:
     """Delete (Delta DELETE, then VACUUM) every row past its table's period that no current hold
     covers; one event per table in ops.retention__deletions. A second run deletes nothing."""
@@ -99,6 +101,7 @@ def hold() -> None:
 @click.option("--to", "end", callback=parse_date, required=True, help="Last day held (YYYY-MM-DD).")
 @click.option("--reason", required=True, help="Why, e.g. the accident it seals (事故封存).")
 @click.option("--by", default="regulator", show_default=True, help="Who places it (recorded).")
+@writes_lake
 def hold_add(lake, plate, plate_color, enterprise_id, start, end, reason, by) -> None:
     """Place a hold: a plate with its colour, or an enterprise (its vehicles' data too, for the
     days they belonged to it), from --from to --to (both days included). Prints the hold id."""
@@ -148,6 +151,7 @@ def hold_list(lake, include_released, fmt) -> None:
 @click.argument("hold_id")
 @click.option("--reason", required=True, help="Why it is released (e.g. 调查结束).")
 @click.option("--by", default="regulator", show_default=True, help="Who releases it (recorded).")
+@writes_lake
 def hold_release(lake, hold_id, reason, by) -> None:
     """Release HOLD_ID: the next retention run may delete what it kept."""
     from transforms.lake.retention import RetentionError, release_hold

@@ -11,10 +11,12 @@ import click
 from orchestration.cli.common import (
     LAKE_OPTION,
     cell,
+    domain_generators,
     echo_table,
     existing_lake,
     parse_date,
 )
+from orchestration.cli.locking import writes_lake
 from transforms.lake.session import lake_root
 
 
@@ -61,6 +63,7 @@ def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> Non
 
     root = lake_root(lake)
     start = start or (dt.date.today() - dt.timedelta(days=7))
+    say = None if as_json else (lambda m: click.echo(m, err=True))
     try:
         summary = generate_landing(
             root,
@@ -70,11 +73,13 @@ def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> Non
             seed=seed,
             bad_rate=bad_rate,
             force=force,
-            progress=None if as_json else (lambda m: click.echo(m, err=True)),
+            progress=say,
         )
+        # the other domains' data on this master data (e.g. licences): one key each in --json
+        extra = {d: hook(root, start, days, seed, force, say) for d, hook in domain_generators()}
     except FileExistsError as exc:
         raise click.ClickException(f"{exc} (use --force to overwrite)") from None
-    data = summary.to_dict()
+    data = {**summary.to_dict(), **extra}
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
@@ -168,6 +173,7 @@ def rectify() -> None:
     help="Date of the monthly bulletin (月通报) [default: today].",
 )
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None)
+@writes_lake
 def rectify_issue(lake, period, bulletin_date, rules_file) -> None:
     """Create items for every subject that failed the month and every violation vehicle."""
     from transforms.rules import load_rules
@@ -226,6 +232,7 @@ def _change(lake, item, status, by, note) -> None:
 @click.argument("item")
 @click.option("--note", required=True, help="What the rectification report (整改报告) says.")
 @click.option("--by", default="regulator", show_default=True, help="Who records it.")
+@writes_lake
 def rectify_report(lake, item, note, by) -> None:
     """Record that ITEM's rectification report was received."""
     _change(lake, item, "reported", by, note)
@@ -236,6 +243,7 @@ def rectify_report(lake, item, note, by) -> None:
 @click.argument("item")
 @click.option("--disposal", required=True, help="The recorded disposal (处置结果) that closes it.")
 @click.option("--by", default="regulator", show_default=True, help="Who closes it.")
+@writes_lake
 def rectify_close(lake, item, disposal, by) -> None:
     """Close ITEM (销号); it must have been reported first."""
     _change(lake, item, "closed", by, disposal)
@@ -244,6 +252,7 @@ def rectify_close(lake, item, disposal, by) -> None:
 @rectify.command("refresh")
 @LAKE_OPTION
 @click.option("--today", callback=parse_date, default=None, help="Reference date [default: today].")
+@writes_lake
 def rectify_refresh(lake, today) -> None:
     """Record `overdue` for open items whose report is past due."""
     from transforms.telematics.jobs.rectification import mark_overdue

@@ -17,12 +17,20 @@ def domain_modules() -> list[ModuleType]:
 
 
 def all_definitions(resources: dict) -> dg.Definitions:
-    """Every domain's definitions merged, with the shared landing sensor and the resources."""
+    """Every domain's definitions merged, with the shared landing sensor and the resources.
+
+    One writer per lake: every run executes in one process holding the lake's writer lock from
+    its first step to its last (``defs/writer.py``, the default executor of every job); the run
+    queue (``orchestration/instance.py``, infra/dagster/dagster.yaml) tags every run with its lake
+    and starts one run per lake."""
     from orchestration.defs import protection, retention
     from orchestration.defs.landing import build_landing_sensor
+    from orchestration.defs.writer import lake_executor
 
     modules = domain_modules()
     shared = dg.Definitions(
-        sensors=[build_landing_sensor([m.LANDING for m in modules])], resources=resources
+        sensors=[build_landing_sensor([m.LANDING for m in modules])],
+        resources=resources,
+        executor=lake_executor(resources["lakehouse"].root),
     )
     return dg.Definitions.merge(*(m.defs for m in modules), protection.defs, retention.defs, shared)

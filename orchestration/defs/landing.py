@@ -66,7 +66,8 @@ def _domain_requests(lake: Path, jobs: LandingJobs, previous: dict, valid: set[s
                     )
                 )
     whole = {f.key: landing_signature(lake, f) for f in domain.feeds if not f.by_day}
-    if jobs.whole is not None and previous.get("whole") != whole:
+    # a domain none of whose other feeds has a file yet has nothing to land: no run
+    if jobs.whole is not None and previous.get("whole") != whole and any(whole.values()):
         digest = hashlib.sha1(json.dumps(whole).encode()).hexdigest()[:16]
         requests.append(dg.RunRequest(job_name=jobs.whole.name, run_key=f"{domain.name}:{digest}"))
     return requests, {"days": days, "whole": whole}

@@ -35,7 +35,9 @@ import pandas as pd
 import pytest
 from deltalake import DeltaTable
 
+from transforms.lake.protection import stored_fields
 from transforms.rules import dbt_vars, load_rules
+from transforms.telematics.feeds import PLATFORM_SENSITIVE
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +132,8 @@ FILING_FIELDS = (
     "applicant_company", "applicant_uscc", "legal_representative", "technical_lead", "contact",
     "filing_status",
 )  # fmt: skip
+# as silver keeps them: the persons and their number encrypted, hashed and masked
+FILING_FIELDS = stored_fields(FILING_FIELDS, PLATFORM_SENSITIVE)
 PLATFORMS = {
     "platform_id": "string",
     "name": "string",

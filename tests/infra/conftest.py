@@ -361,6 +361,25 @@ def rectification_frame(today: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
     return pd.DataFrame(rows), expected
 
 
+# gold.licences__operation_quality (dbt fct_licences__operation_quality): 运行质量 per province-month
+OPERATION_QUALITY_SCHEMA = pa.schema(
+    [("province_code", pa.string()), ("period", pa.string()), ("issued", pa.int64()),
+     ("changed", pa.int64()), ("revoked", pa.int64()), ("records", pa.int64()),
+     ("signature_failures", pa.int64()), ("signature_failure_rate", pa.float64()),
+     ("mean_feed_delay_s", pa.float64())]
+)  # fmt: skip
+
+
+def operation_quality_frame() -> pd.DataFrame:
+    """Two months of Fujian, one of Zhejiang (the latest month, MONTH_2, is the dashboard's)."""
+    rows = [
+        ("350000", MONTH_1, 40, 6, 1, 50, 3, 0.06, 120.5),
+        ("350000", MONTH_2, 30, 8, 2, 44, 4, 0.090909, 95.0),
+        ("330000", MONTH_2, 12, 1, 0, 14, 1, 0.071429, 310.0),
+    ]
+    return pd.DataFrame(rows, columns=OPERATION_QUALITY_SCHEMA.names)
+
+
 @dataclass(frozen=True)
 class GoldLake:
     path: Path
@@ -368,6 +387,7 @@ class GoldLake:
     assessments: pd.DataFrame | None = None
     violations: pd.DataFrame | None = None
     rectification_status: dict[str, str] | None = None  # subject_name -> 整改状态 label
+    operation_quality: pd.DataFrame | None = None  # gold.licences__operation_quality
 
 
 @pytest.fixture(scope="session")
@@ -402,11 +422,14 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
             platform_link_events_frame(),
             PLATFORM_LINK_EVENTS_SCHEMA,
         ),
+        "licences__operation_quality": (operation_quality_frame(), OPERATION_QUALITY_SCHEMA),
     }
     for name, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
-    return GoldLake(lake, county, assessments, violations, expected_status)
+    return GoldLake(
+        lake, county, assessments, violations, expected_status, operation_quality_frame()
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from expectations.rules import Rule
 from expectations.telematics import position_rules
+from transforms.lake.tagging import failed_rules
 from transforms.telematics.feeds import PHONE, POSITIONS
 
 TIME_PATTERN = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"
@@ -131,34 +131,9 @@ def attach_terminals(bronze: DataFrame, vehicles: DataFrame) -> DataFrame:
     )
 
 
-def rule_passes(rule: Rule) -> Column:
-    """True when the row satisfies ``rule`` (the same semantics as its GX expectations)."""
-    col = F.col(rule.column)
-    if rule.kind == "not_null":
-        check = F.lit(True)
-    elif rule.kind == "between":
-        check = F.lit(True)
-        if rule.params.get("min") is not None:
-            check = check & (col >= F.lit(rule.params["min"]))
-        if rule.params.get("max") is not None:
-            check = check & (col <= F.lit(rule.params["max"]))
-    elif rule.kind == "max":
-        check = col <= F.lit(rule.params["max"])
-    elif rule.kind == "in_set":
-        check = col.isin(rule.params["values"])
-    elif rule.kind == "regex":
-        check = col.rlike(rule.params["pattern"])
-    else:
-        raise ValueError(f"unknown rule kind {rule.kind!r}")
-    if rule.null_ok:
-        return col.isNull() | check
-    return col.isNotNull() & F.coalesce(check, F.lit(False))
-
-
 def tag_rules(typed: DataFrame, rules: dict[str, Any]) -> DataFrame:
     """Adds ``failed_rules``: the names of the qualification rules the row breaks (empty: qualified)."""
-    failed = [F.when(~rule_passes(r), F.lit(r.name)) for r in position_rules(rules)]
-    tagged = typed.withColumn("failed_rules", F.filter(F.array(*failed), lambda x: x.isNotNull()))
+    tagged = typed.withColumn("failed_rules", failed_rules(position_rules(rules)))
     # raw_record (the record as received, JSON) only where quarantine needs it: serialising every
     # qualified row was a third of the typing cost
     raw = F.when(F.size("failed_rules") > 0, F.to_json(F.col(RAW_STRUCT)))

@@ -40,8 +40,9 @@ def test_sensor_requests_runs_per_domain_and_changed_day(tmp_path):
     by_day = sorted(r.partition_key for r in requests if r.partition_key)
     assert by_day == ["2026-11-01", "2026-11-02"]
     assert {r.job_name for r in requests if r.partition_key} == {"telematics_positions_daily"}
+    # licences has no file yet: nothing of it is requested
     assert [r.job_name for r in requests if not r.partition_key] == ["telematics_master"]
-    assert set(json.loads(cursor)) == {"telematics"}
+    assert set(json.loads(cursor)) == {"licences", "telematics"}
 
     assert _evaluate(sensor, lake, cursor)[0] == []  # nothing changed: nothing requested
 
@@ -52,3 +53,19 @@ def test_sensor_requests_runs_per_domain_and_changed_day(tmp_path):
     assert [(r.job_name, r.partition_key) for r in requests] == [
         ("telematics_positions_daily", "2026-11-01")
     ]
+
+
+def test_licence_files_request_the_licences_job(tmp_path):
+    lake = tmp_path / "lake"
+    folder = lake / "landing/licences/issuance/2026-11-03"
+    folder.mkdir(parents=True)
+    (folder / "issuance.jsonl").write_text("{}\n")
+    sensor = build_landing_sensor([m.LANDING for m in domain_modules()])
+
+    requests, cursor = _evaluate(sensor, lake)
+    assert [(r.job_name, r.partition_key) for r in requests] == [("licences", None)]
+    assert _evaluate(sensor, lake, cursor)[0] == []
+    keys = lake / "landing/licences/authorities/2026-11-03"
+    keys.mkdir(parents=True)
+    (keys / "authorities.jsonl").write_text("{}\n")
+    assert [r.job_name for r in _evaluate(sensor, lake, cursor)[0]] == ["licences"]
