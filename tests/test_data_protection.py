@@ -21,33 +21,44 @@ from transforms.lake import registry
 
 
 def clear_values(lake: Path) -> tuple[set[str], set[str]]:
-    """(numbers, names) the landing files hold in the domains' sensitive fields."""
+    """(numbers, names) the landing files hold in the domains' sensitive fields, on the rows where
+    each is sensitive (``Sensitive.sensitive_rows``: an organisation's licence holder is not)."""
     numbers: set[str] = set()
     names: set[str] = set()
     for domain in DOMAINS:
         for feed in domain.feeds:
             if not feed.sensitive:
                 continue
+            records = []
             for path in (lake / "landing" / feed.domain / feed.name).glob("*/*.jsonl"):
                 for line in path.read_text(encoding="utf-8").splitlines():
                     try:
                         record = json.loads(line)
                     except ValueError:
                         continue
-                    if not isinstance(record, dict):
+                    if isinstance(record, dict):
+                        records.append(
+                            {
+                                f: None if record.get(f) is None else str(record[f])
+                                for f in feed.fields
+                            }
+                        )
+            if not records:
+                continue
+            table = pa.Table.from_pylist(
+                records, pa.schema([(f, pa.string()) for f in feed.fields])
+            )
+            for s in feed.sensitive:
+                hidden = s.sensitive_rows(table).to_pylist()
+                for value, hide in zip(table.column(s.field).to_pylist(), hidden, strict=True):
+                    if not hide or value is None or not value.strip() or s.kind == "record":
                         continue
-                    for s in feed.sensitive:
-                        value = record.get(s.field)
-                        if not isinstance(value, str | int) or str(value).strip() == "":
-                            continue
-                        if s.when is not None and record.get(s.when[0]) not in s.when[1]:
-                            continue
-                        text = str(value).strip()
-                        digits = re.sub(r"\D", "", text)
-                        if s.kind == "name" or len(digits) < 7:
-                            names.add(text)
-                        else:
-                            numbers.add(digits.lstrip("0"))
+                    text = value.strip()
+                    digits = re.sub(r"\D", "", text)
+                    if s.kind == "name" or len(digits) < 7:
+                        names.add(text)
+                    else:
+                        numbers.add(digits.lstrip("0"))
     return numbers, names
 
 

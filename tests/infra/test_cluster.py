@@ -271,10 +271,18 @@ def test_dagster_yaml_is_a_valid_instance_config(monkeypatch) -> None:
     coordinator = config["run_coordinator"]
     assert coordinator["class"] == "QueuedRunCoordinator"
     assert coordinator["config"]["max_concurrent_runs"] == 1  # one writer per lake
-    local = yaml.safe_load((REPO / "infra" / "dagster" / "dagster.yaml").read_text())
-    assert local["run_coordinator"] == {**coordinator, "config": local["run_coordinator"]["config"]}
-    assert local["run_coordinator"]["config"]["max_concurrent_runs"] == 1  # same rule locally
     assert validate_config(QueuedRunCoordinator.config_type(), coordinator["config"]).success
+    # locally an instance may serve several lakes: the same rule, one run per lake, by run tag
+    from orchestration.environment import LAKE_TAG
+    from orchestration.instance import LakeRunCoordinator
+
+    local = yaml.safe_load((REPO / "infra" / "dagster" / "dagster.yaml").read_text())
+    local = local["run_coordinator"]
+    assert (local["module"], local["class"]) == ("orchestration.instance", "LakeRunCoordinator")
+    assert issubclass(LakeRunCoordinator, QueuedRunCoordinator)
+    per_lake = {"key": LAKE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert per_lake in local["config"]["tag_concurrency_limits"]
+    assert validate_config(QueuedRunCoordinator.config_type(), local["config"]).success
 
     launcher = config["run_launcher"]
     assert (launcher["module"], launcher["class"]) == ("dagster_k8s", "K8sRunLauncher")
