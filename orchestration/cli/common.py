@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import importlib
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +72,19 @@ def echo_table(header: list[str], rows: list) -> None:
     click.echo("  ".join("-" * w for w in widths))
     for r in rows:
         click.echo(line(r))
+
+
+def echo_rows(rows: list[dict], fmt: str, keys: list[str], table_keys: list[str]) -> None:
+    """A report's rows on stdout as JSON (every key), CSV (``keys``, in order) or an aligned table
+    (``table_keys``)."""
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=keys, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        echo_table(table_keys, [[cell(r[k]) for k in table_keys] for r in rows])
 
 
 def domain_generators() -> list[tuple[str, Callable]]:

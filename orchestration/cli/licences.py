@@ -3,16 +3,14 @@ licences part of `lakehouse generate` (:func:`generate_after_telematics`)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from orchestration.cli.common import LAKE_OPTION, cell, echo_table, existing_lake
+from orchestration.cli.common import LAKE_OPTION, cell, echo_rows, echo_table, existing_lake
 
 FORMATS = click.Choice(["json", "table"])
 
@@ -113,11 +111,4 @@ def report_licences(lake, period, fmt, rules_file) -> None:
         raise click.ClickException(str(exc)) from None
     if not rows:
         click.echo(f"no licence record issued in {period}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(REPORT_KEYS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        echo_table(list(REPORT_KEYS), [[cell(r[k]) for k in REPORT_KEYS] for r in rows])
+    echo_rows(rows, fmt, list(REPORT_KEYS), list(REPORT_KEYS))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 
 import click
 
 from orchestration.cli.common import (
     LAKE_OPTION,
-    cell,
     domain_generators,
+    echo_rows,
     echo_table,
     existing_lake,
     parse_date,
@@ -145,17 +144,8 @@ def report_telematics(lake, level, period, fmt, subject, rules_file) -> None:
         raise click.ClickException(str(exc)) from None
     if not rows:
         click.echo(f"no {level} assessed for {p.label}", err=True)
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(REPORT_KEYS), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        keys = ["subject_id", "subject_name", "vehicles", "online_vehicles", "score", "passed"]
-        echo_table(keys, [[cell(r[k]) for k in keys] for r in rows])
+    keys = ["subject_id", "subject_name", "vehicles", "online_vehicles", "score", "passed"]
+    echo_rows(rows, fmt, list(REPORT_KEYS), keys)
 
 
 @click.group()
