@@ -15,22 +15,18 @@ processes; a small one is checked here.
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 import re
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from transforms.crypto import sm2
 from transforms.crypto.errors import CryptoError
+from transforms.lake.parallel import map_chunks
 
 VERIFIED = "verified"
 BAD_SIGNATURE = "bad_signature"
 UNKNOWN_SIGNER = "unknown_signer"
 TIME_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
-MAX_WORKERS = 4
-CHUNKS_PER_WORKER = 4
 
 
 @dataclass(frozen=True)
@@ -110,11 +106,6 @@ def _check_chunk(
     return [check_record(r, keys, user_id) for r in records]
 
 
-def workers_for(configured: int) -> int:
-    """Worker processes: ``configured``, else one per core (at most MAX_WORKERS)."""
-    return configured if configured > 0 else max(1, min(os.cpu_count() or 1, MAX_WORKERS))
-
-
 def check_records(
     records: Sequence[Record],
     keys: dict[str, AuthorityKey],
@@ -124,14 +115,6 @@ def check_records(
 ) -> list[tuple[str, str | None]]:
     """(result, detail) of every record, in order; in worker processes when there are at least
     ``parallel_min`` records and more than one worker."""
-    records = list(records)
-    n_workers = workers_for(workers)
-    if len(records) < parallel_min or n_workers == 1:
-        return _check_chunk(records, keys, user_id)
-    size = -(-len(records) // (n_workers * CHUNKS_PER_WORKER))
-    chunks = [records[i : i + size] for i in range(0, len(records), size)]
-    # spawned, not forked: this process runs an engine's threads
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
-        parts = pool.map(_check_chunk, chunks, [keys] * len(chunks), [user_id] * len(chunks))
-        return [result for part in parts for result in part]
+    return map_chunks(
+        _check_chunk, records, keys, user_id, parallel_min=parallel_min, workers=workers
+    )

@@ -1,0 +1,1 @@
+"""Freight jobs: publishing the landed feeds (opening envelopes), anomalies, statistics."""
