@@ -4,12 +4,13 @@ pipeline, the CLI and the Superset serving all iterate it: adding a domain is it
 ``models/*/<d>/``, ``infra/superset/dashboards/<d>/``) and one line here.
 """
 
+from transforms.freight.domain import DOMAIN as FREIGHT
 from transforms.lake.domain import Domain
 from transforms.licences.domain import DOMAIN as LICENCES
 from transforms.telematics.domain import DOMAIN as TELEMATICS
 
 # licences first: a run verifies the licences the other domains check qualifications against
-DOMAINS: tuple[Domain, ...] = (LICENCES, TELEMATICS)
+DOMAINS: tuple[Domain, ...] = (LICENCES, TELEMATICS, FREIGHT)
 
 
 def domain(name: str) -> Domain:

@@ -35,6 +35,7 @@ from typing import Any
 
 from transforms.crypto import sm2, sm3, sm4
 from transforms.crypto.errors import CryptoError
+from transforms.lake.landing import first_value_wins
 
 OK = 1001
 DUPLICATE = 3001
@@ -249,6 +250,13 @@ def _not_json_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"number {text[:20]} is beyond a double")
+    return value
+
+
 def parse_body(body: bytes) -> tuple[list[dict[str, Any]] | None, str]:
     """The documents of a decrypted body (an object, or an array of objects), or None and why
     (3008)."""
@@ -257,13 +265,23 @@ def parse_body(body: bytes) -> tuple[list[dict[str, Any]] | None, str]:
     except UnicodeDecodeError as exc:
         return None, f"body is not UTF-8 (byte {exc.start})"
     try:
-        value = json.loads(text, parse_constant=_not_json_constant)
+        value = json.loads(
+            text,
+            parse_constant=_not_json_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=first_value_wins,  # a repeated key keeps its first value, as landing
+        )
     except json.JSONDecodeError as exc:
         return None, f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     except RecursionError:
         return None, "body is not JSON: nested too deeply"
     except ValueError as exc:  # NaN / Infinity, or an integer beyond Python's 4300 digits
         return None, f"body is not JSON: {str(exc).split(';')[0]}"
+    if "\\u" in text:  # an escaped lone surrogate decodes to text no UTF-8 column can hold
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            return None, "body is not valid Unicode: a lone surrogate escape"
     if isinstance(value, dict):
         return [value], ""
     if isinstance(value, list):

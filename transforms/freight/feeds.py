@@ -8,7 +8,10 @@ freight.md "Interface and exact rules").
   (:mod:`transforms.freight.jobs.publish`). A ``.json`` file that is not one JSON object at all
   is a rejected file, with the reason.
 - ``national_positions``: points of the national freight vehicle platform (全国道路货运车辆公共监管
-  与服务平台), landed by day.
+  与服务平台).
+
+Every feed lands whatever is pending whatever its day folder (the freight job, triggered by any new
+file); the folder date is kept in lineage (an envelope's default ``received_at``).
 """
 
 from __future__ import annotations
@@ -56,9 +59,9 @@ def parse_envelope_file(data: bytes, feed: Feed) -> ParsedFile:
 SENDERS = Feed(DOMAIN, "senders", SENDER_FIELDS, (".jsonl",))
 ENVELOPES = Feed(
     DOMAIN, "envelopes", ENVELOPE_COLUMNS, (".json", ".jsonl"),
-    parsers=((".json", parse_envelope_file),), by_day=True,
+    parsers=((".json", parse_envelope_file),),
 )  # fmt: skip
-NATIONAL_POSITIONS = Feed(DOMAIN, "national_positions", POSITION_FIELDS, (".jsonl",), by_day=True)
+NATIONAL_POSITIONS = Feed(DOMAIN, "national_positions", POSITION_FIELDS, (".jsonl",))
 
 # the order a pass lands them in: the keys first, so the envelopes can be opened
 FEEDS = (SENDERS, ENVELOPES, NATIONAL_POSITIONS)

@@ -14,13 +14,12 @@ TABLES: tuple[Table, ...] = (
     Table("quarantine.freight__senders", "Sender key lines that could not be parsed.", key=LANDED),
     Table("bronze.freight__envelopes",
           "National-crypto envelopes as received (body still SM4-encrypted), with lineage.",
-          partition_by=("_folder_date",), key=LANDED),
+          key=LANDED),
     Table("quarantine.freight__envelopes",
           "Envelope lines that are not a JSON object (a .json file that is not one is a "
           "rejected file).", key=LANDED),
     Table("bronze.freight__national_positions",
-          "Points of the national freight vehicle platform as received.",
-          partition_by=("_folder_date",), key=LANDED),
+          "Points of the national freight vehicle platform as received.", key=LANDED),
     Table("quarantine.freight__national_positions",
           "National position lines that could not be parsed or break a field rule.", key=LANDED),
     Table("silver.freight__senders",
@@ -62,7 +61,10 @@ TABLES: tuple[Table, ...] = (
           "Appeals (申诉) of anomalies and their re-checks, append-only history.",
           key=("appeal_id", "event")),
     Table("gold.freight__operator_stats",
-          "Statistics, score and rank per operator and period (day / month).",
+          "Statistics, score and rank per operator and period (运行监测; grain month / day).",
           key=("operator_id", "period")),
+    Table("gold.freight__alarms",
+          "Operator-days whose anomaly rate exceeds the threshold (预警), with their status.",
+          key=("operator_id", "day")),
 )
 # fmt: on

@@ -17,18 +17,14 @@ from transforms.crypto import sm2, sm4
 from transforms.freight.envelope import pack_envelope
 
 DAY = "2026-11-03"
+DIVISIONS = [
+    {"code": "350000", "name": "福建省", "level": "province", "parent_code": None, "lon": 118.3, "lat": 26.1},
+    {"code": "350900", "name": "宁德市", "level": "city", "parent_code": "350000", "lon": 119.55, "lat": 26.67},
+    {"code": "350902", "name": "蕉城区", "level": "county", "parent_code": "350900", "lon": 119.526, "lat": 26.660},
+    {"code": "350100", "name": "福州市", "level": "city", "parent_code": "350000", "lon": 119.3, "lat": 26.08},
+    {"code": "350102", "name": "鼓楼区", "level": "county", "parent_code": "350100", "lon": 119.296, "lat": 26.075},
+]  # fmt: skip
 SENT = dt.datetime(2026, 11, 3, 9, 30, 0)
-
-
-@pytest.fixture
-def freight_registered(monkeypatch):
-    """Freight in the list of domains (until transforms/domains.py lists it)."""
-    import transforms.domains as domains
-    from transforms.freight.domain import DOMAIN as FREIGHT
-
-    if FREIGHT not in domains.DOMAINS:
-        monkeypatch.setattr(domains, "DOMAINS", (*domains.DOMAINS, FREIGHT))
-    return FREIGHT
 
 
 def _waybill(number: str, despatch: str | None = "20261101080000") -> dict:
@@ -89,7 +85,11 @@ DRIVER = {"driverName": "李四", "drivingLicense": "350902199001011234", "telep
 
 def _resigned(envelope: dict, content: str, private_key: str) -> dict:
     """``envelope`` with its content replaced and signed again (so the signature passes)."""
-    return {**envelope, "encryptedContent": content, "signature": sm2.sign(content.encode(), private_key)}
+    return {
+        **envelope,
+        "encryptedContent": content,
+        "signature": sm2.sign(content.encode(), private_key),
+    }
 
 
 def _landing(lake: Path) -> dict[str, int | None]:
@@ -157,6 +157,11 @@ def _landing(lake: Path) -> dict[str, int | None]:
     (positions / "p.jsonl").write_text(
         "\n".join(json.dumps(p, ensure_ascii=False) for p in points) + "\n", encoding="utf-8"
     )
+    divisions = lake / "landing" / "reference" / "divisions" / DAY
+    divisions.mkdir(parents=True)
+    (divisions / "d.jsonl").write_text(
+        "\n".join(json.dumps(d, ensure_ascii=False) for d in DIVISIONS) + "\n", encoding="utf-8"
+    )
     expected = {}
     for reference, code, _ in envelopes:
         expected.setdefault(reference, []).append(code)
@@ -169,7 +174,7 @@ def _rows(lake: Path, name: str) -> list[dict]:
     return DeltaTable(str(lake / layer / entity)).to_pyarrow_table().to_pylist()
 
 
-def test_envelopes_open_with_the_spec_codes(tmp_path, spark, freight_registered):
+def test_envelopes_open_with_the_spec_codes(tmp_path, spark):
     from transforms.freight.feeds import FEEDS
     from transforms.freight.jobs import publish
     from transforms.lake.landing import land_feed
@@ -189,7 +194,9 @@ def test_envelopes_open_with_the_spec_codes(tmp_path, spark, freight_registered)
     result = publish.publish_envelopes(spark, lake, rules)
     assert result.published
 
-    rows = sorted(_rows(lake, "silver.freight__envelopes"), key=lambda r: (r["_source_file"], r["_line"]))
+    rows = sorted(
+        _rows(lake, "silver.freight__envelopes"), key=lambda r: (r["_source_file"], r["_line"])
+    )
     got: dict[str, list[int]] = {}
     for r in rows:
         got.setdefault(r["message_reference_number"], []).append(r["result_code"])
@@ -225,6 +232,10 @@ def test_envelopes_open_with_the_spec_codes(tmp_path, spark, freight_registered)
     again = publish.publish_envelopes(spark, lake, rules)
     assert again.files == 0
     assert len(_rows(lake, "silver.freight__envelopes")) == len(rows)
-    clear = json.dumps([_rows(lake, f"silver.freight__{t}") for t in ("waybills", "drivers", "payments")], default=str, ensure_ascii=False)
+    clear = json.dumps(
+        [_rows(lake, f"silver.freight__{t}") for t in ("waybills", "drivers", "payments")],
+        default=str,
+        ensure_ascii=False,
+    )
     for secret in ("王小明", "350902199001011234", "13800001111", "6222020200112233445"):
         assert secret not in clear

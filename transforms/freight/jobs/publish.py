@@ -37,6 +37,7 @@ from pyspark.sql import SparkSession
 from expectations.freight import document_suite
 from expectations.suites import ValidationReport, validate_dataframe
 from transforms.crypto import keys as key_files
+from transforms.crypto import sm3
 from transforms.freight import documents as docs
 from transforms.freight import envelope as env
 from transforms.freight.feeds import ENVELOPES, NATIONAL_POSITIONS, SENDERS
@@ -48,7 +49,8 @@ from transforms.lake.feeds import Feed
 from transforms.lake.landing import quarantine_schema
 from transforms.lake.ledger import mark_published, pending_files
 from transforms.lake.parallel import map_chunks
-from transforms.lake.protection import ProtectionKeys, protect
+from transforms.lake.protection import KINDS, ProtectionKeys, protect
+from transforms.licences.lookups import vehicle_holder_key
 
 ENVELOPE_TABLE = registry.table("silver.freight__envelopes")
 SENDER_TABLE = registry.table("silver.freight__senders")
@@ -359,7 +361,7 @@ def publish_envelopes(
     protection = ProtectionKeys.load()
     now = now_beijing()
     for name, table in flat.tables().items():
-        table = typed(table)
+        table = with_holder_hashes(name, typed(table), protection)
         sensitive = docs.SENSITIVE.get(name, ())
         if sensitive:
             table = protect(table, sensitive, protection)
@@ -385,6 +387,44 @@ def publish_envelopes(
         f"{dict(sorted(result.by_code.items()))}; documents {result.documents}"
     )
     return result
+
+
+def with_holder_hashes(name: str, table: pa.Table, protection: ProtectionKeys) -> pa.Table:
+    """The licence join keys a table's clear holders need (lookups.JOIN_COLUMN form): a waybill's
+    operator (``uscc_hmac``), a vehicle's ``<plate>-<colour>`` (``vehicle_holder_hmac``); a
+    person's comes with the protection of their ID number (``driving_license_hmac``)."""
+    if name == "waybills":
+        keys = table.column("uscc").to_pylist()
+        return table.append_column("uscc_hmac", _hashes(keys, protection))
+    if name in ("waybill_vehicles", "vehicles"):
+        keys = [
+            vehicle_key(plate, colour)
+            for plate, colour in zip(
+                table.column("vehicle_number").to_pylist(),
+                table.column("plate_color").to_pylist(),
+                strict=True,
+            )
+        ]
+        return table.append_column("vehicle_holder_hmac", _hashes(keys, protection))
+    return table
+
+
+def vehicle_key(plate: str | None, colour: str | None) -> str | None:
+    """``<plate>-<colour code>`` (a 道路运输证's holder key), None when either is unusable."""
+    if not plate or colour is None:
+        return None
+    try:
+        return vehicle_holder_key(plate, int(colour))
+    except ValueError:
+        return None
+
+
+def _hashes(keys: list[str | None], protection: ProtectionKeys) -> pa.Array:
+    distinct = sorted({k for k in keys if k is not None})
+    normalise = KINDS["id_number"][0]  # as landing hashes a licence's holder key
+    values = sm3.hmac_sm3_column([normalise(k) for k in distinct], protection.join)
+    hashed = dict(zip(distinct, values, strict=True))
+    return pa.array([hashed.get(k) if k is not None else None for k in keys], pa.string())
 
 
 def _publish_envelope_rows(lake: Path, batch: pa.Table, digests: list[str]) -> None:
@@ -559,10 +599,10 @@ def ensure_tables(lake: Path) -> None:
         target = registry.table(f"silver.freight__{name}")
         if target.exists(lake):
             continue
-        table = typed(table)
+        protection = protection or ProtectionKeys.load()
+        table = with_holder_hashes(name, typed(table), protection)
         sensitive = docs.SENSITIVE.get(name, ())
         if sensitive:
-            protection = protection or ProtectionKeys.load()
             table = protect(table, sensitive, protection)
         table = table.append_column("_published_at", pa.array([], TS))
         write_deltalake(str(target.location(lake)), table)

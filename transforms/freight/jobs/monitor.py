@@ -1,0 +1,90 @@
+"""运行监测: evaluate the anomalies as of now and write them with the statistics and alarms.
+
+- silver.freight__anomalies — every anomaly row of :mod:`transforms.freight.anomalies` with its
+  status (appeals) and ``detected_at``: the time the row was first found (kept from the table's
+  previous version; a row no longer found — a new version won, a fund flow arrived — leaves it);
+- gold.freight__operator_stats — the statistics, score and rank per operator per month and per
+  day (``grain``);
+- gold.freight__alarms — the operator-days over the alarm threshold (预警), each with a status
+  (open until its rectification is recorded, :mod:`transforms.freight.jobs.appeals`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from transforms.freight import anomalies, statistics
+from transforms.freight.jobs.publish import register_tables
+from transforms.lake import registry
+from transforms.lake.clock import now_beijing
+
+ANOMALIES = registry.table("silver.freight__anomalies")
+STATS = registry.table("gold.freight__operator_stats")
+ALARMS = registry.table("gold.freight__alarms")
+ANOMALY_COLUMNS = (
+    "anomaly_id", "operator_id", "anomaly_type", "document_kind", "document_key", "rule",
+    "evidence", "event_time", "detected_at", "status",
+)  # fmt: skip
+
+
+def _write(spark: SparkSession, frame, location: Path, staging: Path) -> None:
+    """Overwrite a table with ``frame`` (staged first: the frame may read the table)."""
+    frame.write.mode("overwrite").parquet(str(staging))
+    spark.read.parquet(str(staging)).write.format("delta").mode("overwrite").option(
+        "overwriteSchema", "true"
+    ).save(str(location))
+
+
+def refresh(
+    spark: SparkSession,
+    lake: Path,
+    rules: Mapping[str, Any],
+    licence_rules: Mapping[str, Any],
+    as_of: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Evaluate and write the anomalies, statistics and alarms as of ``as_of`` (default now,
+    GMT+8); returns row counts."""
+    say = progress or (lambda _m: None)
+    now = as_of or now_beijing().replace(tzinfo=None)
+    found = anomalies.compute(spark, lake, rules, licence_rules, now)
+    if ANOMALIES.exists(lake):
+        before = (
+            spark.read.format("delta")
+            .load(str(ANOMALIES.location(lake)))
+            .select("anomaly_id", F.col("detected_at").alias("_first"))
+        )
+        found = found.join(before, "anomaly_id", "left")
+    else:
+        found = found.withColumn("_first", F.lit(None).cast("timestamp"))
+    stamp = F.lit(now.strftime("%Y-%m-%d %H:%M:%S")).cast("timestamp")
+    rows = found.withColumn("detected_at", F.coalesce("_first", stamp)).select(*ANOMALY_COLUMNS)
+    staging = lake / "_staging" / "freight__monitor"
+    _write(spark, rows, ANOMALIES.location(lake), staging / "anomalies")
+    spark.read.format("delta").load(str(ANOMALIES.location(lake))).drop(
+        "detected_at"
+    ).createOrReplaceTempView("f_anomalies")
+    frames = [
+        anomalies.compute_statistics(spark, rules, grain).withColumn("grain", F.lit(grain))
+        for grain in ("month", "day")
+    ]
+    _write(spark, frames[0].unionByName(frames[1]), STATS.location(lake), staging / "stats")
+    alarms = spark.sql(statistics.alarms_sql(rules)).withColumn("status", F.lit("open"))
+    _write(spark, alarms, ALARMS.location(lake), staging / "alarms")
+    register_tables(spark, lake)
+    counts = {
+        "anomalies": spark.read.format("delta").load(str(ANOMALIES.location(lake))).count(),
+        "operator_periods": spark.read.format("delta").load(str(STATS.location(lake))).count(),
+        "alarms": spark.read.format("delta").load(str(ALARMS.location(lake))).count(),
+    }
+    say(
+        f"freight monitoring as of {now:%Y-%m-%d %H:%M}: {counts['anomalies']} anomaly row(s), "
+        f"{counts['operator_periods']} operator-period(s), {counts['alarms']} alarm(s)"
+    )
+    return counts
