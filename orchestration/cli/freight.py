@@ -21,19 +21,68 @@ from typing import Any, BinaryIO
 import click
 
 from orchestration.cli.common import LAKE_OPTION, echo_rows, existing_lake
+from orchestration.cli.locking import writes_lake
 from transforms.crypto.keys import KEYS_ENV
 
 FieldCheck = Callable[[str | None, list[dict[str, Any]]], str | None]
 _HEX = re.compile(r"[0-9a-fA-F]+")
+REPORT_FORMATS = click.Choice(["json", "csv", "table"])
 SENT_AT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"]
 
 
 def register(main: click.Group, report: click.Group) -> None:
     main.add_command(envelope)
+    main.add_command(freight)
     report.add_command(report_freight)
 
 
-REPORT_FORMATS = click.Choice(["json", "csv", "table"])
+@click.group()
+def freight() -> None:
+    """网络货运: appeals (申诉) of qualification anomalies."""
+
+
+@freight.command("appeal")
+@LAKE_OPTION
+@click.argument("anomaly_id")
+@click.option("--reason", required=True, help="The operator's grounds, e.g. the licence number.")
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None)
+@writes_lake
+def appeal(lake, anomaly_id, reason, rules_file) -> None:
+    """Appeal ANOMALY_ID (a 资质异常, e.g. qualification:W1/0000): recorded now; each
+    monitoring run re-checks it against fresh licence data — withdrawn as soon as the
+    qualification holds, confirmed if it still fails when the appeal window (30 days) closes."""
+    from transforms.freight.jobs.appeals import AppealError, file_appeal
+    from transforms.lake.clock import now_beijing
+    from transforms.rules import load_rules
+
+    root = existing_lake(lake)
+    now = now_beijing().replace(tzinfo=None, microsecond=0)
+    try:
+        row = file_appeal(root, anomaly_id, reason, now, load_rules(rules_file, domain="freight"))
+    except AppealError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"appeal {row['appeal_id']} filed for {anomaly_id}; re-checked by each run until "
+        f"{row['deadline']:%Y-%m-%d %H:%M}"
+    )
+
+
+@freight.command("appeals")
+@LAKE_OPTION
+@click.option("--format", "fmt", type=REPORT_FORMATS, default="table", show_default=True)
+def appeals_list(lake, fmt) -> None:
+    """Every appeal event (filed, withdrawn, confirmed), oldest first."""
+    from transforms.freight.jobs.appeals import SCHEMA, events
+
+    rows = [
+        {k: (v.replace(tzinfo=None).isoformat(sep=" ") if hasattr(v, "isoformat") else v)
+         for k, v in e.items()}
+        for e in events(existing_lake(lake))
+    ]  # fmt: skip
+    keys = SCHEMA.names
+    echo_rows(rows, fmt, keys, ["appeal_id", "anomaly_id", "event", "status", "at", "reason"])
+
+
 TABLE_KEYS = {
     "operators": [
         "operator_id",

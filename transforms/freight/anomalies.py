@@ -60,6 +60,7 @@ SOURCES = {
     "f_licences": "silver.licences__licences",
     "f_senders": "silver.freight__senders",
     "f_appeals": "silver.freight__appeals",
+    "f_previous": "silver.freight__anomalies",
 }
 
 
@@ -487,15 +488,6 @@ FROM (
 ) o ON o.waybill_key = v.waybill_key""",
         ),
         (
-            "f_appeal_status",
-            """
-SELECT anomaly_id, status FROM (
-  SELECT anomaly_id, status,
-         ROW_NUMBER() OVER (PARTITION BY anomaly_id ORDER BY at DESC, event DESC) AS n
-  FROM f_appeals WHERE status IS NOT NULL
-) s WHERE n = 1""",
-        ),
-        (
             "f_anomaly_rows",
             """
 SELECT CONCAT(anomaly_type, ':', document_key) AS anomaly_id, operator_id, anomaly_type,
@@ -508,13 +500,6 @@ FROM (
   UNION ALL SELECT 'match', * FROM f_match
   UNION ALL SELECT 'duplicate', * FROM f_duplicate
 ) a""",
-        ),
-        # the status an appeal gave (申诉: withdrawn / confirmed), else open
-        (
-            "f_anomalies",
-            """
-SELECT a.*, COALESCE(s.status, 'open') AS status
-FROM f_anomaly_rows a LEFT JOIN f_appeal_status s ON s.anomaly_id = a.anomaly_id""",
         ),
     ]
 
@@ -535,6 +520,12 @@ EMPTY = {
         "CAST(NULL AS STRING) AS event, CAST(NULL AS STRING) AS status, "
         "CAST(NULL AS TIMESTAMP) AS at WHERE 1 = 0"
     ),
+    "f_previous": (
+        "SELECT CAST(NULL AS STRING) AS anomaly_id, CAST(NULL AS STRING) AS operator_id, "
+        "CAST(NULL AS STRING) AS anomaly_type, CAST(NULL AS STRING) AS document_kind, "
+        "CAST(NULL AS STRING) AS document_key, CAST(NULL AS STRING) AS rule, "
+        "CAST(NULL AS STRING) AS evidence, CAST(NULL AS TIMESTAMP) AS event_time WHERE 1 = 0"
+    ),
     "f_divisions": (
         "SELECT CAST(NULL AS STRING) AS code, CAST(NULL AS DOUBLE) AS lon, "
         "CAST(NULL AS DOUBLE) AS lat WHERE 1 = 0"
@@ -542,9 +533,48 @@ EMPTY = {
 }
 
 
-def register_sources(spark: SparkSession, lake: Path) -> None:
-    """The silver tables as the views the SQL reads (licences may be absent: an empty view)."""
+# the status an appeal gave (申诉: withdrawn / confirmed), else open; a withdrawn anomaly that no
+# longer evaluates (its licence arrived) stays listed, as the monitoring last wrote it
+STATUS_VIEWS = (
+    (
+        "f_appeal_status",
+        """
+SELECT anomaly_id, status FROM (
+  SELECT anomaly_id, status,
+         ROW_NUMBER() OVER (PARTITION BY anomaly_id ORDER BY at DESC,
+                            CASE event WHEN 'filed' THEN 0 ELSE 1 END DESC) AS n
+  FROM f_appeals WHERE status IS NOT NULL
+) s WHERE n = 1""",
+    ),
+    (
+        "f_anomalies",
+        """
+SELECT a.*, COALESCE(s.status, 'open') AS status
+FROM f_anomaly_rows a LEFT JOIN f_appeal_status s ON s.anomaly_id = a.anomaly_id
+UNION ALL
+SELECT p.anomaly_id, p.operator_id, p.anomaly_type, p.document_kind, p.document_key, p.rule,
+       p.evidence, p.event_time, 'withdrawn' AS status
+FROM f_previous p JOIN f_appeal_status s ON s.anomaly_id = p.anomaly_id
+LEFT JOIN f_anomaly_rows a ON a.anomaly_id = p.anomaly_id
+WHERE s.status = 'withdrawn' AND a.anomaly_id IS NULL""",
+    ),
+)
+
+
+def apply_statuses(spark: SparkSession, lake: Path) -> DataFrame:
+    """(Re)build ``f_anomalies`` from ``f_anomaly_rows`` with the appeals as they are now."""
+    register_sources(spark, lake, only=("f_appeals", "f_previous"))
+    for name, select in STATUS_VIEWS:
+        spark.sql(select).createOrReplaceTempView(name)
+    return spark.table("f_anomalies")
+
+
+def register_sources(spark: SparkSession, lake: Path, only: tuple[str, ...] | None = None) -> None:
+    """The silver tables as the views the SQL reads (optional ones may be absent: an empty
+    view)."""
     for view, name in SOURCES.items():
+        if only is not None and view not in only:
+            continue
         table = registry.table(name)
         if table.exists(lake):
             spark.read.format("delta").load(str(table.location(lake))).createOrReplaceTempView(view)
@@ -568,7 +598,7 @@ def compute(
             spark.sql(select).createOrReplaceTempView(name)
         except Exception as exc:
             raise RuntimeError(f"freight anomalies: view {name} failed: {exc}") from exc
-    return spark.table("f_anomalies")
+    return apply_statuses(spark, lake)
 
 
 def compute_statistics(spark: SparkSession, rules: Mapping[str, Any], grain: str) -> DataFrame:

@@ -414,3 +414,69 @@ def test_explain_shows_the_score_terms(scenario):
     assert terms["qualification"]["rate"] == 1.0 and terms["qualification"]["weight"] == 0.2
     assert answer["score"]["score"] == pytest.approx(45.0)
     assert {a["document_key"] for a in answer["anomalies"]} == {"E-S2BAD", "W7/0000"}
+
+
+def test_an_appeal_is_withdrawn_by_fresh_licence_data_or_confirmed_after_30_days(
+    scenario, tmp_path, spark
+):
+    """W2's 道路运输证 turns out to have been renewed before despatch (a version received late):
+    its appeal is withdrawn and the anomaly stops counting; W4's placeholder stays wrong: its
+    appeal is confirmed when the window closes. A match anomaly cannot be appealed."""
+    import shutil
+
+    from deltalake import DeltaTable
+
+    from orchestration.cli import main
+    from transforms.freight.jobs import monitor
+    from transforms.lake.clock import now_beijing
+    from transforms.rules import load_rules
+
+    lake = tmp_path / "lake"
+    shutil.copytree(scenario[0], lake)
+    runner = CliRunner()
+
+    def appeal(anomaly_id):
+        return runner.invoke(
+            main, ["freight", "appeal", "--lake", str(lake), anomaly_id, "--reason", "已续期"]
+        )
+
+    assert appeal("qualification:W2/0000").exit_code == 0
+    assert appeal("qualification:W4/0000").exit_code == 0
+    refused = appeal("match:W2/0000")
+    assert refused.exit_code == 1 and "only qualification anomalies" in refused.output
+    again = appeal("qualification:W2/0000")
+    assert again.exit_code == 1 and "already has an open appeal" in again.output
+
+    # fresh licence data: RT2 was renewed on 2026-10-30 (before W2's despatch on 11-05)
+    location = str(lake / "silver" / "licences__licences")
+    licences = DeltaTable(location).to_pyarrow_table().to_pylist()
+    renewed = []
+    for row in licences:
+        if row["licence_no"] == "RT2":
+            row["version_valid_to"] = dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc)
+            renewed.append(
+                {**row, "version": 2, "valid_to": dt.date(2028, 10, 31), "version_valid_to": None,
+                 "issued_at": dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc),
+                 "version_valid_from": dt.datetime(2026, 10, 30, tzinfo=dt.timezone.utc)}
+            )  # fmt: skip
+    table = pa.Table.from_pylist(licences + renewed, DeltaTable(location).to_pyarrow_table().schema)
+    write_deltalake(location, table, mode="overwrite")
+
+    rules, licence_rules = load_rules(domain="freight"), load_rules(domain="licences")
+    now = now_beijing().replace(tzinfo=None)
+    assert monitor.refresh(spark, lake, rules, licence_rules, as_of=now)["appeals_decided"] == 1
+    later = now + dt.timedelta(days=31)
+    assert monitor.refresh(spark, lake, rules, licence_rules, as_of=later)["appeals_decided"] == 1
+
+    listed = runner.invoke(main, ["freight", "appeals", "--lake", str(lake), "--format", "json"])
+    outcome = {(e["anomaly_id"], e["event"]) for e in json.loads(listed.output)}
+    assert outcome == {
+        ("qualification:W2/0000", "filed"), ("qualification:W2/0000", "withdrawn"),
+        ("qualification:W4/0000", "filed"), ("qualification:W4/0000", "confirmed"),
+    }  # fmt: skip
+    rows = _report(lake, "--anomalies")
+    status = {(r["anomaly_type"], r["document_key"]): r["status"] for r in rows}
+    assert status[("qualification", "W2/0000")] == "withdrawn"
+    assert status[("qualification", "W4/0000")] == "confirmed"
+    (s1, _) = _report(lake)
+    assert s1["anomalies_qualification"] == 2  # W2's no longer counts

@@ -20,6 +20,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from transforms.freight import anomalies, statistics
+from transforms.freight.jobs import appeals
 from transforms.freight.jobs.publish import register_tables
 from transforms.lake import registry
 from transforms.lake.clock import now_beijing
@@ -53,7 +54,16 @@ def refresh(
     GMT+8); returns row counts."""
     say = progress or (lambda _m: None)
     now = as_of or now_beijing().replace(tzinfo=None)
-    found = anomalies.compute(spark, lake, rules, licence_rules, now)
+    anomalies.compute(spark, lake, rules, licence_rules, now)
+    failing = {
+        r["anomaly_id"]
+        for r in spark.table("f_anomaly_rows")
+        .where(F.col("anomaly_type").isin(*appeals.APPEALABLE))
+        .select("anomaly_id")
+        .collect()
+    }
+    decided = appeals.recheck(lake, failing, now)
+    found = anomalies.apply_statuses(spark, lake)
     if ANOMALIES.exists(lake):
         before = (
             spark.read.format("delta")
@@ -82,9 +92,11 @@ def refresh(
         "anomalies": spark.read.format("delta").load(str(ANOMALIES.location(lake))).count(),
         "operator_periods": spark.read.format("delta").load(str(STATS.location(lake))).count(),
         "alarms": spark.read.format("delta").load(str(ALARMS.location(lake))).count(),
+        "appeals_decided": len(decided),
     }
     say(
         f"freight monitoring as of {now:%Y-%m-%d %H:%M}: {counts['anomalies']} anomaly row(s), "
-        f"{counts['operator_periods']} operator-period(s), {counts['alarms']} alarm(s)"
+        f"{counts['operator_periods']} operator-period(s), {counts['alarms']} alarm(s), "
+        f"{len(decided)} appeal(s) decided"
     )
     return counts
