@@ -38,7 +38,7 @@ def register(main: click.Group, report: click.Group) -> None:
 
 @click.group()
 def freight() -> None:
-    """网络货运: appeals (申诉) of qualification anomalies."""
+    """网络货运: appeals (申诉) of qualification anomalies, upload to the ministry system."""
 
 
 @freight.command("appeal")
@@ -65,6 +65,27 @@ def appeal(lake, anomaly_id, reason, rules_file) -> None:
         f"appeal {row['appeal_id']} filed for {anomaly_id}; re-checked by each run until "
         f"{row['deadline']:%Y-%m-%d %H:%M}"
     )
+
+
+@freight.command("upload")
+@LAKE_OPTION
+@click.option("--rules", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None)
+@writes_lake
+def upload_command(lake, rules_file) -> None:
+    """上传部级系统: re-pack every accepted envelope not uploaded yet for the ministry system
+    (encrypted for $LAKEHOUSE_KEYS/freight_ministry_sm2.pub, signed with the province platform's
+    key) into <lake>/outbox/freight/<day>/ with a manifest.json per day."""
+    from transforms.crypto.keys import KeyFileError
+    from transforms.freight.jobs.upload import upload
+    from transforms.rules import load_rules
+
+    root = existing_lake(lake)
+    try:
+        result = upload(root, load_rules(rules_file, domain="freight"), click.echo)
+    except KeyFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in result.files:
+        click.echo(f"  {root / path}")
 
 
 @freight.command("appeals")

@@ -29,6 +29,9 @@ JOIN_KEY = "join_hmac_sm3.key"
 PLATFORM_PRIVATE_KEY = "freight_platform_sm2.key"
 PLATFORM_PUBLIC_KEY = "freight_platform_sm2.pub"
 KEY_FILES = (COLUMN_KEY, JOIN_KEY, PLATFORM_PRIVATE_KEY, PLATFORM_PUBLIC_KEY)
+# the ministry system's (部网络货运信息交互系统) public key, which uploads are encrypted for: the
+# ministry's to give, so `keys init` never creates it
+MINISTRY_PUBLIC_KEY = "freight_ministry_sm2.pub"
 
 # file name -> (hex digits, what it is)
 _FORMS = {
@@ -38,6 +41,10 @@ _FORMS = {
     PLATFORM_PUBLIC_KEY: (
         sm2.PUBLIC_HEX,
         "SM2 public key (04‖x‖y) of the province freight platform",
+    ),
+    MINISTRY_PUBLIC_KEY: (
+        sm2.PUBLIC_HEX,
+        "SM2 public key (04‖x‖y) of the ministry freight system (given by the ministry)",
     ),
 }
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -106,6 +113,19 @@ def platform_private_key(folder: Path | str | None = None) -> str:
 def platform_public_key(folder: Path | str | None = None) -> str:
     """The province freight platform's SM2 public key, 130 hex 04‖x‖y."""
     return _read(PLATFORM_PUBLIC_KEY, folder)
+
+
+def ministry_public_key(folder: Path | str | None = None) -> str:
+    """The ministry freight system's SM2 public key, 130 hex 04‖x‖y (uploads are encrypted for
+    it). Not created by `lakehouse keys init`: the ministry gives it."""
+    try:
+        return _read(MINISTRY_PUBLIC_KEY, folder)
+    except MissingKeyError:
+        raise MissingKeyError(
+            f"the ministry freight system's SM2 public key is not in {keys_dir(folder)} "
+            f"({MINISTRY_PUBLIC_KEY}, 130 hex digits 04‖x‖y): put the key the ministry gave "
+            f"there; uploads are encrypted for it"
+        ) from None
 
 
 def _write_new(path: Path, text: str) -> None:

@@ -63,6 +63,9 @@ TABLES: tuple[Table, ...] = (
     Table("gold.freight__operator_stats",
           "Statistics, score and rank per operator and period (运行监测; grain month / day).",
           key=("operator_id", "period")),
+    Table("ops.freight__uploads",
+          "Envelopes re-packed for the ministry system (上传部级系统): the operator's reference, the "
+          "uploaded reference, outbox file; append-only.", key=("_file_sm3", "_line")),
     Table("gold.freight__alarms",
           "Operator-days whose anomaly rate exceeds the threshold (预警), with their status.",
           key=("operator_id", "day")),

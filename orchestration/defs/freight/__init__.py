@@ -5,13 +5,13 @@ them in (after licences: qualifications are checked against them)."""
 import dagster as dg
 
 from orchestration.defs import reference
-from orchestration.defs.freight import assets, automation
+from orchestration.defs.freight import assets, automation, dbt
 from orchestration.defs.landing import LandingJobs
 from orchestration.defs.step import Step
 from transforms.freight.domain import DOMAIN
 
 defs = dg.Definitions(
-    assets=assets.ASSETS,
+    assets=[*assets.ASSETS, dbt.dbt_freight],
     jobs=automation.JOBS,
     schedules=automation.SCHEDULES,
 )
@@ -32,5 +32,9 @@ PIPELINE = (
             assets.silver_national_positions,
         ],
     ),
-    Step("freight: anomalies, statistics, alarms (运行监测)", [assets.freight_monitoring]),
+    Step(
+        "freight: anomalies, statistics, alarms (运行监测); upload to the ministry",
+        [assets.freight_monitoring, assets.freight_upload],
+    ),
+    Step("freight: dbt marts", [dbt.dbt_freight]),
 )

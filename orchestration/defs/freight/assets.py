@@ -14,6 +14,7 @@ from transforms.freight.documents import KINDS
 from transforms.freight.feeds import ENVELOPES, NATIONAL_POSITIONS, SENDERS
 from transforms.freight.jobs.monitor import refresh
 from transforms.freight.jobs.publish import publish_envelopes, publish_positions, publish_senders
+from transforms.freight.jobs.upload import upload
 from transforms.lake.landing import land_feed
 
 GROUP = "freight"
@@ -210,6 +211,28 @@ def freight_monitoring(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
     )
 
 
+@dg.asset(
+    key=["ops", "freight__uploads"],
+    deps=[["silver", "freight__envelopes"]],
+    group_name=GROUP,
+    kinds={"delta", "python"},
+)
+@on_commit_conflict(retry=True)
+def freight_upload(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+    """上传部级系统: accepted envelopes not uploaded yet, re-packed for the ministry system into
+    the outbox. Skipped, with a warning, until the ministry's public key is configured."""
+    from transforms.crypto.keys import MissingKeyError
+
+    try:
+        result = upload(lakehouse.root, lakehouse.rules("freight"), context.log.info)
+    except MissingKeyError as exc:
+        context.log.warning(f"freight upload skipped: {exc}")
+        return dg.MaterializeResult(metadata={"skipped": str(exc)})
+    return dg.MaterializeResult(
+        metadata={"envelopes": result.envelopes, "files": dg.MetadataValue.json(result.files)}
+    )
+
+
 ASSETS = [
     bronze_senders,
     silver_senders,
@@ -218,4 +241,5 @@ ASSETS = [
     bronze_national_positions,
     silver_national_positions,
     freight_monitoring,
+    freight_upload,
 ]

@@ -4,17 +4,21 @@ import dagster as dg
 
 from orchestration.defs import reference
 from orchestration.defs.freight.assets import GROUP
+from orchestration.defs.freight.dbt import dbt_freight
 from transforms.rules import load_rules
 
 _PIPELINE = load_rules()["pipeline"]
 
-FREIGHT_ASSETS = dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(*reference.ASSETS)
+FREIGHT_ASSETS = dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(
+    *reference.ASSETS, dbt_freight
+)
 
 freight_job = dg.define_asset_job(
     "freight",
     selection=FREIGHT_ASSETS,
     description="Land sender keys, envelopes, national positions and divisions; open and publish "
-    "the envelopes; evaluate anomalies, statistics and alarms (运行监测).",
+    "the envelopes; evaluate anomalies, statistics and alarms (运行监测); rebuild the freight "
+    "marts.",
 )
 JOBS = [freight_job]
 

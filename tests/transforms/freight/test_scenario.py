@@ -480,3 +480,53 @@ def test_an_appeal_is_withdrawn_by_fresh_licence_data_or_confirmed_after_30_days
     assert status[("qualification", "W4/0000")] == "confirmed"
     (s1, _) = _report(lake)
     assert s1["anomalies_qualification"] == 2  # W2's no longer counts
+
+
+def test_accepted_documents_are_uploaded_once_repacked_for_the_ministry(
+    scenario, tmp_path, monkeypatch
+):
+    """Every accepted envelope (and no other) is in the outbox of the day it arrived, encrypted
+    for the ministry's key, signed with the province platform's; a second upload packs nothing;
+    without the ministry's key the command says which file is missing."""
+    import shutil
+
+    from orchestration.cli import main
+    from transforms.crypto.keys import KEYS_ENV, keys_dir
+    from transforms.freight.envelope import SenderKey, open_envelope
+
+    lake = tmp_path / "lake"
+    shutil.copytree(scenario[0], lake)
+    keys = tmp_path / "keys"
+    shutil.copytree(keys_dir(), keys)
+    monkeypatch.setenv(KEYS_ENV, str(keys))
+    runner = CliRunner()
+    missing = runner.invoke(main, ["freight", "upload", "--lake", str(lake)])
+    assert missing.exit_code == 1 and "freight_ministry_sm2.pub" in missing.output
+
+    ministry_private, ministry_public = sm2.generate_keypair()
+    (keys / "freight_ministry_sm2.pub").write_text(ministry_public + "\n")
+    first = runner.invoke(main, ["freight", "upload", "--lake", str(lake)])
+    assert first.exit_code == 0, first.output
+    assert "18 envelope(s)" in first.output  # S1: 18 less 2 rejected; S2: 3 less 1
+
+    (day,) = sorted((lake / "outbox" / "freight").iterdir())
+    assert day.name == "2026-11-20"  # the landing day the envelopes arrived
+    manifest = json.loads((day / "manifest.json").read_text(encoding="utf-8"))
+    (packed_file,) = day.glob("upload-*.jsonl")
+    assert manifest["envelopes"] == 18 and manifest["files"][0]["file"] == packed_file.name
+    platform = SenderKey("S1", key_files.platform_public_key())
+    documents = {}
+    for line in packed_file.read_text(encoding="utf-8").splitlines():
+        packed = json.loads(line)
+        assert packed["senderCode"] == "350000"
+        opened = open_envelope(
+            packed, {packed["enterpriseSenderCode"]: [platform]}, ministry_private, lambda *_: None
+        )
+        assert opened.code is None, opened.reason
+        for doc in opened.documents:
+            documents[doc.get("shippingNoteNumber") or doc.get("documentNumber") or doc.get("vehicleNumber") or doc.get("drivingLicense"), doc.get("totalMonetaryAmount")] = doc  # fmt: skip
+    assert ("W6", 600) in documents and ("W6", 650) in documents  # both accepted versions
+    assert ("W1", 1000) in documents and documents["W1", 1000] == WAYBILLS["W1"]
+
+    again = runner.invoke(main, ["freight", "upload", "--lake", str(lake)])
+    assert again.exit_code == 0 and "nothing new" in again.output
