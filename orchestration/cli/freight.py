@@ -38,7 +38,7 @@ def register(main: click.Group, report: click.Group) -> None:
 
 @click.group()
 def freight() -> None:
-    """网络货运: appeals (申诉) of qualification anomalies, upload to the ministry system."""
+    """网络货运: appeals (申诉), closing alarms (整改), upload to the ministry system."""
 
 
 @freight.command("appeal")
@@ -65,6 +65,27 @@ def appeal(lake, anomaly_id, reason, rules_file) -> None:
         f"appeal {row['appeal_id']} filed for {anomaly_id}; re-checked by each run until "
         f"{row['deadline']:%Y-%m-%d %H:%M}"
     )
+
+
+@freight.command("close-alarm")
+@LAKE_OPTION
+@click.argument("operator_id")
+@click.argument("day")
+@click.option("--result", required=True, help="The operator's rectification result (整改结果).")
+@writes_lake
+def close_alarm_command(lake, operator_id, day, result) -> None:
+    """Close the alarm (预警) of OPERATOR_ID on DAY (YYYY-MM-DD) with the operator's
+    rectification result; the next monitoring run shows it closed."""
+    from transforms.freight.jobs.appeals import AppealError, close_alarm
+    from transforms.lake.clock import now_beijing
+
+    root = existing_lake(lake)
+    now = now_beijing().replace(tzinfo=None, microsecond=0)
+    try:
+        close_alarm(root, operator_id, day, result, now)
+    except AppealError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"alarm of {operator_id} on {day} closed; shown closed after the next run")
 
 
 @freight.command("upload")

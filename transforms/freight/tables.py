@@ -63,6 +63,9 @@ TABLES: tuple[Table, ...] = (
     Table("gold.freight__operator_stats",
           "Statistics, score and rank per operator and period (运行监测; grain month / day).",
           key=("operator_id", "period")),
+    Table("silver.freight__alarm_events",
+          "Alarm follow-up (整改): the operator's rectification result closing an alarm; "
+          "append-only.", key=("operator_id", "day", "event")),
     Table("ops.freight__uploads",
           "Envelopes re-packed for the ministry system (上传部级系统): the operator's reference, the "
           "uploaded reference, outbox file; append-only.", key=("_file_sm3", "_line")),

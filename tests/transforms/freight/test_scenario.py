@@ -530,3 +530,35 @@ def test_accepted_documents_are_uploaded_once_repacked_for_the_ministry(
 
     again = runner.invoke(main, ["freight", "upload", "--lake", str(lake)])
     assert again.exit_code == 0 and "nothing new" in again.output
+
+
+def test_an_alarm_stays_open_until_the_rectification_result_is_recorded(scenario, tmp_path, spark):
+    import shutil
+
+    from deltalake import DeltaTable
+
+    from orchestration.cli import main
+    from transforms.freight.jobs import monitor
+    from transforms.rules import load_rules
+
+    lake = tmp_path / "lake"
+    shutil.copytree(scenario[0], lake)
+
+    def alarms():
+        rows = DeltaTable(str(lake / "gold" / "freight__alarms")).to_pyarrow_table().to_pylist()
+        return {(r["operator_id"], r["day"]): r for r in rows}
+
+    # S2's only waybill (W7, 2026-11-02) has three anomalies: 300 % > 5 %
+    assert alarms()[("S2", "2026-11-02")]["status"] == "open"
+    assert alarms()[("S2", "2026-11-02")]["anomalies"] == 3
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["freight", "close-alarm", "--lake", str(lake), "S2", "2026-11-09", "--result", "x"])  # fmt: skip
+    assert unknown.exit_code == 1 and "no alarm of S2 on 2026-11-09" in unknown.output
+    closed = runner.invoke(
+        main, ["freight", "close-alarm", "--lake", str(lake), "S2", "2026-11-02", "--result", "已更换车辆并补充许可证"]
+    )  # fmt: skip
+    assert closed.exit_code == 0, closed.output
+    monitor.refresh(spark, lake, load_rules(domain="freight"), load_rules(domain="licences"))
+    alarm = alarms()[("S2", "2026-11-02")]
+    assert (alarm["status"], alarm["result"]) == ("closed", "已更换车辆并补充许可证")
+    assert all(a["status"] == "open" for k, a in alarms().items() if k != ("S2", "2026-11-02"))

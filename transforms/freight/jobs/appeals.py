@@ -1,5 +1,12 @@
-"""申诉: appeals of qualification anomalies (freight.md "Alarms, appeals, follow-up").
+"""申诉 and 整改: appeals of qualification anomalies, and the closure of alarms (freight.md "Alarms,
+appeals, follow-up").
 
+Alarms: an alarm (an operator-day over the anomaly-rate threshold, gold.freight__alarms) is open
+until the operator's rectification result (整改结果) is recorded
+(`lakehouse freight close-alarm OPERATOR DAY --result …`): a ``closed`` event in
+silver.freight__alarm_events (append-only); the monitoring then shows the alarm closed.
+
+Appeals:
 An operator appeals a 资质异常 (`lakehouse freight appeal ANOMALY_ID --reason …`): a ``filed``
 event in silver.freight__appeals (append-only: every event of every appeal is kept). Each
 monitoring run re-checks every appeal still open against the licence data as it is then: when the
@@ -121,3 +128,45 @@ def recheck(lake: Path, failing_now: set[str], now: dt.datetime) -> list[dict[st
         decided.append({**e, "event": outcome, "status": outcome, "reason": why, "at": _utc(now)})
     _append(lake, decided)
     return decided
+
+
+# ---- alarms -------------------------------------------------------------------------------
+
+ALARM_EVENTS = registry.table("silver.freight__alarm_events")
+ALARMS = registry.table("gold.freight__alarms")
+ALARM_SCHEMA = pa.schema(
+    [
+        ("operator_id", pa.string()),
+        ("day", pa.string()),
+        ("event", pa.string()),  # closed
+        ("result", pa.string()),  # the operator's rectification result
+        ("at", TS),
+    ]
+)
+
+
+def close_alarm(lake: Path, operator_id: str, day: str, result: str, now: dt.datetime) -> dict:
+    """Record the rectification result of the alarm of ``operator_id`` on ``day``: it closes."""
+    if not result.strip():
+        raise AppealError("closing an alarm needs the operator's rectification result (--result)")
+    if not ALARMS.exists(lake):
+        raise AppealError(f"no alarms in {lake} yet: run the pipeline first")
+    alarms = DeltaTable(str(ALARMS.location(lake))).to_pyarrow_table(
+        columns=["operator_id", "day", "status"]
+    )
+    found = [a for a in alarms.to_pylist() if a["operator_id"] == operator_id and a["day"] == day]
+    if not found:
+        raise AppealError(
+            f"no alarm of {operator_id} on {day} (see gold.freight__alarms / the dashboard)"
+        )
+    if found[0]["status"] == "closed":
+        raise AppealError(f"the alarm of {operator_id} on {day} is already closed")
+    row = {"operator_id": operator_id, "day": day, "event": "closed", "result": result.strip(),
+           "at": _utc(now)}  # fmt: skip
+    table = pa.Table.from_pylist([row], ALARM_SCHEMA)
+    write_deltalake(
+        str(ALARM_EVENTS.location(lake)),
+        table,
+        mode="append" if ALARM_EVENTS.exists(lake) else "error",
+    )
+    return row

@@ -5,8 +5,9 @@
   previous version; a row no longer found — a new version won, a fund flow arrived — leaves it);
 - gold.freight__operator_stats — the statistics, score and rank per operator per month and per
   day (``grain``);
-- gold.freight__alarms — the operator-days over the alarm threshold (预警), each with a status
-  (open until its rectification is recorded, :mod:`transforms.freight.jobs.appeals`).
+- gold.freight__alarms — the operator-days over the alarm threshold (预警), each with a status:
+  open until the operator's rectification result is recorded (closed_at, result;
+  :mod:`transforms.freight.jobs.appeals`).
 """
 
 from __future__ import annotations
@@ -85,7 +86,24 @@ def refresh(
         for grain in ("month", "day")
     ]
     _write(spark, frames[0].unionByName(frames[1]), STATS.location(lake), staging / "stats")
-    alarms = spark.sql(statistics.alarms_sql(rules)).withColumn("status", F.lit("open"))
+    alarms = spark.sql(statistics.alarms_sql(rules))
+    events = registry.table("silver.freight__alarm_events")
+    if events.exists(lake):
+        closed = (
+            spark.read.format("delta")
+            .load(str(events.location(lake)))
+            .where(F.col("event") == "closed")
+            .groupBy("operator_id", "day")
+            .agg(F.max("at").alias("closed_at"), F.max_by("result", "at").alias("result"))
+        )
+        alarms = alarms.join(closed, ["operator_id", "day"], "left")
+    else:
+        alarms = alarms.withColumn("closed_at", F.lit(None).cast("timestamp")).withColumn(
+            "result", F.lit(None).cast("string")
+        )
+    alarms = alarms.withColumn(
+        "status", F.when(F.col("closed_at").isNull(), "open").otherwise("closed")
+    )
     _write(spark, alarms, ALARMS.location(lake), staging / "alarms")
     register_tables(spark, lake)
     counts = {
