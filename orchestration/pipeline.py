@@ -12,9 +12,9 @@ import dagster as dg
 
 from orchestration.environment import ensure_dagster_home, lake_tags, resources
 from transforms.domains import DOMAINS
+from transforms.lake.conflicts import CommitConflict, is_commit_conflict
 from transforms.lake.landing import folder_dates
-from transforms.lake.lock import is_commit_conflict, writer_lock
-from transforms.rules import load_rules
+from transforms.lake.lock import writer_lock
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -40,6 +40,19 @@ def _table_of(step_key: str) -> str:
     ``silver.telematics__routes``); other steps (dbt) by their key."""
     layer, _, rest = step_key.partition("__")
     return f"{layer}.{rest}" if rest and "__" in rest else step_key
+
+
+def conflict_line(error, step_key: str) -> str:
+    """The one line for a step that failed on a Delta commit conflict (``error``: the step
+    failure's serialised error): the :class:`CommitConflict` it raised, naming the table and the
+    retries, else a conflict named after the step's table."""
+    found = error
+    while found is not None and found.cls_name != CommitConflict.__name__:
+        found = found.cause or found.context
+    if found is None:
+        return str(CommitConflict(_table_of(step_key)))
+    prefix = f"{CommitConflict.__module__}.{CommitConflict.__name__}: "
+    return found.message.strip().removeprefix(prefix).removeprefix(f"{CommitConflict.__name__}: ")
 
 
 # the terminal shows the assets' own progress lines (INFO); Dagster's step chatter (DEBUG) stays in
@@ -96,48 +109,27 @@ def run_pipeline(
     instance = dg.DagsterInstance.from_config(str(home))
     res = resources(lake=str(lake), rules_file=rules_file)
 
-    retries = int(load_rules(rules_file)["pipeline"]["conflict_retries"])
-
-    def materialize(name: str, assets: list, tags: dict[str, str]):
-        """One Dagster run; a run that fails only on Delta commit conflicts (a writer outside the
-        lake's lock) is run again after 2, 4, 8 … s: every step is idempotent."""
-        for attempt in range(retries + 1):
-            run = dg.materialize(
-                assets,
-                instance=instance,
-                resources=res,
-                tags=tags,
-                raise_on_error=False,
-                run_config=CONSOLE,
-            )
-            failures = [e for e in run.all_events if e.event_type_value == "STEP_FAILURE"]
-            conflicts = [is_commit_conflict(e.event_specific_data.error) for e in failures]
-            if run.success or not all(conflicts) or attempt == retries:
-                return run
-            delay = 2 ** (attempt + 1)
-            for step in {e.step_key for e in failures}:
-                progress(
-                    f"  ↻ {_table_of(step)}: a concurrent commit by a writer outside the lake's "
-                    f"lock; {name} again in {delay} s (retry {attempt + 1}/{retries})"
-                )
-            time.sleep(delay)
-        raise AssertionError("unreachable")
-
     def execute(name: str, assets: list, tags: dict[str, str] | None = None) -> None:
+        """One Dagster run. A step failing on a Delta commit conflict (a writer outside the lake's
+        lock) is retried by Dagster after 2, 4, 8 s when it is idempotent
+        (``orchestration.defs.writer.on_commit_conflict``, ``pipeline.conflict_retries``)."""
         t0 = time.perf_counter()
         progress(f"▶ {name}")
-        run = materialize(name, assets, {**lake_tags(lake), **(tags or {})})
+        run = dg.materialize(
+            assets,
+            instance=instance,
+            resources=res,
+            tags={**lake_tags(lake), **(tags or {})},
+            raise_on_error=False,
+            run_config=CONSOLE,
+        )
         seconds = time.perf_counter() - t0
         result.runs.append((name, run.run_id, run.success, seconds))
         for event in run.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 error = event.event_specific_data.error
-                if is_commit_conflict(error):
-                    progress(
-                        f"  ✗ {_table_of(event.step_key)}: Delta commit conflict with a writer "
-                        f"outside the lake's lock, after {retries} retries; run again when it "
-                        "has finished"
-                    )
+                if is_commit_conflict(error):  # one line naming the table, not the stack
+                    progress(f"  ✗ {conflict_line(error, event.step_key)}")
                 else:
                     progress(f"  ✗ {event.step_key}: {error.message.strip()}")
             elif event.event_type_value == "ASSET_CHECK_EVALUATION":

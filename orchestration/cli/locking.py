@@ -1,11 +1,15 @@
 """The lake's writer lock on the command line (transforms/lake/lock.py): every command that writes
 the lake takes it, says who holds the lake when it must wait, and waits with a progress line
-(``--wait``, the default) or exits 3 at once (``--no-wait``)."""
+(``--wait``, the default) or exits 3 at once (``--no-wait``). A Delta commit conflict with a writer
+outside the lock (transforms/lake/conflicts.py) is retried where the work is idempotent, each retry
+said in a line; one that is not, or still loses, ends the command with one line naming the table
+and status 1 — never a traceback."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import signal
 import sys
 import threading
@@ -16,6 +20,7 @@ from pathlib import Path
 import click
 
 from orchestration.cli.common import existing_lake
+from transforms.lake import conflicts
 from transforms.lake.lock import Holder, LakeBusy, LakeLock, writer_lock
 
 BUSY_EXIT = 3  # `--no-wait` and the lake is held by another writer
@@ -30,6 +35,13 @@ WAIT_OPTION = click.option(
 
 class LakeBusyError(click.ClickException):
     exit_code = BUSY_EXIT
+
+
+class _Echo(logging.Handler):
+    """The retries of a commit conflict (logger ``transforms.lake.conflicts``), on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
 
 
 def _command_name() -> str:
@@ -112,7 +124,18 @@ def writes_lake(command):
     @WAIT_OPTION
     @functools.wraps(command)
     def wrapper(*args, wait: bool, **kwargs):
-        with lake_writer(existing_lake(kwargs.get("lake")), wait=wait):
-            return command(*args, **kwargs)
+        echo, log = _Echo(), conflicts.log
+        log.addHandler(echo)
+        propagate, log.propagate = log.propagate, False
+        try:
+            with lake_writer(existing_lake(kwargs.get("lake")), wait=wait):
+                return command(*args, **kwargs)
+        except Exception as exc:
+            if not conflicts.is_commit_conflict(exc):
+                raise
+            raise click.ClickException(str(conflicts.as_commit_conflict(exc))) from None
+        finally:
+            log.removeHandler(echo)
+            log.propagate = propagate
 
     return wrapper

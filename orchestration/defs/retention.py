@@ -5,6 +5,7 @@ after the pipeline (``pipeline.retention_cron`` of the rules file), when nothing
 
 import dagster as dg
 
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.retention import run_retention
 from transforms.rules import load_rules
@@ -22,6 +23,7 @@ class RetentionConfig(dg.Config):
     description="保存期限: delete every row past its table's retention period (rules file) that no "
     "legal hold covers (Delta DELETE, then VACUUM); one ops.retention__deletions row per table."
 )
+@on_commit_conflict(retry=False)  # its DELETEs and event appends are retried inside
 def retention_run(
     context: dg.OpExecutionContext, config: RetentionConfig, lakehouse: LakehouseResource
 ) -> dg.Output[dict]:

@@ -6,11 +6,18 @@ A run started by a schedule, the landing sensor, a backfill or the UI that finds
 waits; the run queue (orchestration/instance.py) already keeps two runs of the lake from starting
 together. `lakehouse run` takes the lock once at its top and executes its runs in its own process
 (``dg.materialize``), so they never wait for it.
+
+A Delta commit conflict that still happens comes from a writer outside the lock:
+:func:`on_commit_conflict` decides, per asset or op, whether its step is retried (idempotent: a
+Dagster retry after 2, 4, 8 s, ``pipeline.conflict_retries``) or fails at once — either way with one
+line naming the table, never only a stack trace (transforms/lake/conflicts.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import inspect
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +27,13 @@ from dagster._core.definitions.executor_definition import (
 )
 from dagster._core.executor.in_process import InProcessExecutor
 
+from transforms.lake.conflicts import (
+    CommitConflict,
+    as_commit_conflict,
+    backoff,
+    conflict_retries,
+    is_commit_conflict,
+)
 from transforms.lake.lock import Holder, writer_lock
 
 
@@ -57,3 +71,60 @@ def lake_executor(lake: Path) -> dg.ExecutorDefinition:
         return LakeLockedExecutor(lake, base)
 
     return in_process_lake_locked
+
+
+def on_commit_conflict(*, retry: bool) -> Callable[[Callable], Callable]:
+    """Decorator of an asset's or op's function (directly above it, below ``@dg.asset`` …): when
+    its step fails on a Delta commit conflict, ``retry=True`` (the step is idempotent: run again,
+    it ends in the same state) requests a Dagster retry after 2, 4, 8 … s, at most
+    ``pipeline.conflict_retries`` times (the run's rules); after that, or at once with
+    ``retry=False``, the step fails with :class:`CommitConflict`, one line naming the table."""
+
+    def decorate(fn: Callable) -> Callable:
+        def handle(context, kwargs: dict, exc: Exception) -> None:
+            if isinstance(exc, CommitConflict) or not is_commit_conflict(exc):
+                return  # not a conflict, or one a retried unit inside already gave up on
+            tables = ", ".join(".".join(k.path) for k in _asset_keys(context)) or context.op.name
+            conflict = as_commit_conflict(exc, tables)
+            lakehouse = kwargs.get("lakehouse")
+            retries = conflict_retries(lakehouse.rules() if lakehouse is not None else None)
+            attempt = context.retry_number + 1
+            if not retry or attempt > retries:
+                raise CommitConflict(conflict.table, retries if retry else 0) from exc
+            delay = backoff(attempt)
+            context.log.warning(
+                f"↻ {conflict.table}: a concurrent commit by a writer outside the lake's lock; "
+                f"this step again in {delay} s (retry {attempt}/{retries})"
+            )
+            raise dg.RetryRequested(max_retries=retries, seconds_to_wait=delay) from exc
+
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def steps(context, *args, **kwargs):
+                try:
+                    yield from fn(context, *args, **kwargs)
+                except Exception as exc:
+                    handle(context, kwargs, exc)
+                    raise
+
+            return steps
+
+        @functools.wraps(fn)
+        def step(context, *args, **kwargs):
+            try:
+                return fn(context, *args, **kwargs)
+            except Exception as exc:
+                handle(context, kwargs, exc)
+                raise
+
+        return step
+
+    return decorate
+
+
+def _asset_keys(context) -> list[dg.AssetKey]:
+    try:
+        return sorted(context.selected_asset_keys, key=lambda k: k.path)
+    except Exception:  # an op that is not an asset
+        return []

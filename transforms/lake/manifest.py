@@ -69,6 +69,7 @@ from deltalake import DeltaTable, write_deltalake
 from transforms.crypto import sm3_bytes, sm3_file
 from transforms.lake import registry
 from transforms.lake.clock import BEIJING, TS, now_beijing
+from transforms.lake.conflicts import retry_conflicts
 from transforms.lake.ledger import FILES
 
 MANIFEST = next(t for t in registry.SHARED_TABLES if t.name == "ops.manifest")
@@ -215,9 +216,10 @@ def _locked(lake: Path) -> Iterator[None]:
 def record(lake: Path) -> dict[str, int]:
     """Add to the manifest every landed file of the ledger and every file of every bronze commit
     not recorded yet; returns how many rows of each kind were added (all zero: nothing new, and
-    nothing written). Never changes or removes a row."""
+    nothing written). Never changes or removes a row. Idempotent: a commit lost to a writer
+    outside the lake's lock is recorded again from a fresh read (transforms/lake/conflicts.py)."""
     with _locked(lake):
-        return _record(lake)
+        return retry_conflicts(lambda: _record(lake))
 
 
 def _record(lake: Path) -> dict[str, int]:

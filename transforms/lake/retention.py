@@ -23,7 +23,9 @@ covers, so that it is really gone — and record every hold and every deletion i
   travel reads them again. VACUUM also runs when an earlier DELETE was never vacuumed (a crash in
   between). It removes only files that committed operations removed (not ``full``), so a concurrent
   writer's new files are safe; a reader still on an older snapshot may miss files, hence the
-  schedule at night, after the pipeline.
+  schedule at night, after the pipeline. A DELETE that loses to a concurrent commit (a writer
+  outside the lake's lock) is counted and planned again on the newer version after 2, 4, 8 s
+  (``pipeline.conflict_retries``, transforms/lake/conflicts.py); so are the event appends.
 - **Tamper evidence**: after changing a bronze table, the run records its commits in the SM3
   manifest (transforms/lake/manifest.py), as a landing does.
 - **Events**: each run writes one ``ops.retention__deletions`` row per table with a period (rows
@@ -36,6 +38,7 @@ Shared machinery: reads the tables of every domain through the registry, imports
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterable
@@ -48,6 +51,7 @@ from deltalake import DeltaTable, QueryBuilder, write_deltalake
 
 from transforms.lake import registry
 from transforms.lake.clock import TS, now_beijing
+from transforms.lake.conflicts import conflict_retries, retry_conflicts
 from transforms.lake.registry import RetentionColumns, Table
 
 HOLDS = next(t for t in registry.SHARED_TABLES if t.name == "ops.retention__holds")
@@ -173,9 +177,9 @@ def _write_hold_event(lake: Path, hold: Hold, event: str, reason: str, by: str, 
         "plate": hold.plate, "plate_color": hold.plate_color, "enterprise_id": hold.enterprise_id,
         "from_date": hold.from_date, "to_date": hold.to_date, "reason": reason, "by": by, "at": at,
     }  # fmt: skip
-    write_deltalake(
-        str(HOLDS.location(lake)), pa.Table.from_pylist([row], HOLD_SCHEMA), mode="append"
-    )
+    rows = pa.Table.from_pylist([row], HOLD_SCHEMA)
+    # a blind append: a commit lost to a concurrent writer wrote nothing, so it is made again
+    retry_conflicts(lambda: write_deltalake(str(HOLDS.location(lake)), rows, mode="append"))
 
 
 def add_hold(
@@ -492,18 +496,17 @@ def run_retention(
         kinds = _kinds(delta, table, cols)
         held = _held_sql(_windows(lake, cols, holds, fleets), cols, kinds)
         work.append((table, result, delta, cols, kinds, held))
+    retries = conflict_retries(rules)
     for table, result, delta, cols, kinds, held in work:
         past = f"{_col(cols.time, kinds[cols.time])} < {_lit(result.cutoff)}"
-        result.rows_past, result.held_by, result.rows_held = _count(delta, past, held)
-        result.rows_deleted = result.rows_past - result.rows_held
         if dry_run:
+            result.rows_past, result.held_by, result.rows_held = _count(delta, past, held)
+            result.rows_deleted = result.rows_past - result.rows_held
             result.version = delta.version()
             continue
-        deleted = 0
-        if result.rows_deleted:
-            keep = " OR ".join(f"({h})" for h in held.values())
-            metrics = delta.delete(f"{past} AND NOT ({keep})" if keep else past)
-            deleted = int(metrics.get("num_deleted_rows", 0))
+        deleted = retry_conflicts(
+            functools.partial(_delete, delta, past, held, result), retries=retries
+        )
         result.rows_deleted = deleted
         if _needs_vacuum(delta):
             removed = delta.vacuum(
@@ -525,6 +528,18 @@ def run_retention(
     return run
 
 
+def _delete(delta: DeltaTable, past: str, held: dict[str, str], result: TableResult) -> int:
+    """Count, then DELETE the rows ``past`` the cutoff that no hold keeps, on the table as it is
+    now (a DELETE that lost to a concurrent commit is planned again on the newer version)."""
+    delta.update_incremental()
+    result.rows_past, result.held_by, result.rows_held = _count(delta, past, held)
+    if result.rows_past == result.rows_held:
+        return 0
+    keep = " OR ".join(f"({h})" for h in held.values())
+    metrics = delta.delete(f"{past} AND NOT ({keep})" if keep else past)
+    return int(metrics.get("num_deleted_rows", 0))
+
+
 def _record(lake: Path, run: RetentionRun, result: TableResult, by: str) -> None:
     row = {
         "run_id": run.run_id, "table_name": result.table, "as_of": run.as_of,
@@ -533,9 +548,9 @@ def _record(lake: Path, run: RetentionRun, result: TableResult, by: str) -> None
         "held_by": json.dumps(result.held_by, sort_keys=True),
         "files_removed": result.files_removed, "by": by, "at": now_beijing(),
     }  # fmt: skip
-    write_deltalake(
-        str(DELETIONS.location(lake)), pa.Table.from_pylist([row], DELETION_SCHEMA), mode="append"
-    )
+    rows = pa.Table.from_pylist([row], DELETION_SCHEMA)
+    # a blind append: a commit lost to a concurrent writer wrote nothing, so it is made again
+    retry_conflicts(lambda: write_deltalake(str(DELETIONS.location(lake)), rows, mode="append"))
 
 
 def deletions(lake: Path) -> list[dict[str, Any]]:

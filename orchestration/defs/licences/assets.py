@@ -6,6 +6,7 @@ the issuance records of every pending file.
 
 import dagster as dg
 
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed
 from transforms.licences.feeds import AUTHORITIES, ISSUANCE
@@ -28,6 +29,7 @@ def _landing_metadata(result) -> dict:
 
 
 @dg.asset(key=["bronze", "licences__authorities"], group_name=GROUP, kinds={"delta", "python"})
+@on_commit_conflict(retry=True)
 def bronze_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Authority key files (`licences/authorities`, every date folder not yet landed): key_id,
     authority code and name, SM2 public key, validity — as received, with lineage."""
@@ -62,6 +64,7 @@ def bronze_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
     ],
     name="silver_licences__authorities",
 )
+@on_commit_conflict(retry=True)
 def silver_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Rebuild the registered keys from every key record (the record landed last wins)."""
     rows, report = publish_authorities(
@@ -81,6 +84,7 @@ def silver_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
 
 
 @dg.asset(key=["bronze", "licences__issuance"], group_name=GROUP, kinds={"delta", "python"})
+@on_commit_conflict(retry=True)
 def bronze_issuance(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Licence issuance files (`licences/issuance`, every date folder not yet landed), one signed
     record per line, with the signed text (canonical) and personal fields kept only encrypted,
@@ -125,6 +129,7 @@ def bronze_issuance(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
     ],
     name="silver_licences__licences",
 )
+@on_commit_conflict(retry=True)
 def silver_licences(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Verify every pending record's SM2 signature against its authority's key valid on
     issued_at, validate the batch (GX), quarantine failures with their reasons and merge verified

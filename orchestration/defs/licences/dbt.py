@@ -5,12 +5,14 @@ import os
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from orchestration.defs.telematics.dbt import prepare_manifest
+from orchestration.defs.dbt_manifest import prepare_manifest
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.rules import dbt_vars
 
 
 @dbt_assets(manifest=prepare_manifest(), select="tag:licences", name="dbt_licences")
+@on_commit_conflict(retry=True)
 def dbt_licences(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse: LakehouseResource
 ):

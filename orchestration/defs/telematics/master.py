@@ -4,6 +4,7 @@ events (link up/down, 查岗 checks): landing → bronze → silver, one pair of
 import dagster as dg
 
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.feeds import Feed
 from transforms.lake.landing import land_feed
@@ -23,6 +24,7 @@ def feed_assets(feed: Feed) -> list[dg.AssetsDefinition]:
         description=f"`{feed.key}` landing files (all date folders not yet landed), as received, "
         "with lineage; malformed lines go to quarantine.",
     )
+    @on_commit_conflict(retry=True)
     def bronze(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         result = land_feed(lakehouse.root, feed, None, context.log.info)
         record_manifest(context, lakehouse.root)
@@ -38,6 +40,7 @@ def feed_assets(feed: Feed) -> list[dg.AssetsDefinition]:
         kinds={"delta", "spark"},
         description=(build.__doc__ or "").strip().splitlines()[0],
     )
+    @on_commit_conflict(retry=True)
     def silver(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
         rows = publish_feed(lakehouse.spark(), lakehouse.root, feed, context.log.info)
         return dg.MaterializeResult(metadata={"rows": rows})

@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed, landing_workers
 from transforms.telematics.feeds import POSITION_FEEDS
@@ -27,6 +28,7 @@ def partition_dates(context: dg.AssetExecutionContext) -> list[dt.date]:
     backfill_policy=SINGLE_RUN,
     kinds={"delta", "python"},
 )
+@on_commit_conflict(retry=True)
 def bronze_positions(
     context: dg.AssetExecutionContext, lakehouse: LakehouseResource
 ) -> dg.MaterializeResult:
@@ -91,6 +93,7 @@ def bronze_positions(
     backfill_policy=SINGLE_RUN,
     name="silver_telematics__positions",
 )
+@on_commit_conflict(retry=True)
 def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Validate the landed batch with GX, quarantine failing records, merge qualified ones into silver."""
     result = publish_positions(
@@ -150,6 +153,7 @@ FACT_TABLES = ("vehicle_day_facts", "violation_events", "record_counts")
     backfill_policy=SINGLE_RUN,
     name="silver_telematics__facts",
 )
+@on_commit_conflict(retry=True)
 def silver_facts(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Per vehicle-day facts (km, broken km, drift, overspeed, fatigue, 02–05 running, off-route,
     out-of-region), violation events with evidence, and record counts — recomputed for exactly the

@@ -4,6 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
+from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.telematics.jobs.rectification import issue_completed_months, publish_status
 
@@ -29,6 +30,7 @@ from transforms.telematics.jobs.rectification import issue_completed_months, pub
     ],
     name="rectification_items",
 )
+@on_commit_conflict(retry=False)  # issuing a bulletin is not idempotent (its job's docstring)
 def rectification_items(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """整改清单 after each assessment run: an item for every subject that failed a completed month
     and every vehicle with a violation in it (never deleted; re-running adds nothing), due 10 working

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from transforms.lake.conflicts import is_commit_conflict
 from transforms.lake.lock import (
     LakeBusy,
     acquire,
     held,
-    is_commit_conflict,
     lock_path,
     read_holder,
     release,

@@ -3,6 +3,11 @@ the anomaly "vehicle newly attached to a provider under rectification".
 
 Items are never deleted and every status change is a new event row: the status of an item is its
 latest event. Small tables, written through delta-rs (no Spark needed).
+
+A commit lost to a writer outside the lake's lock (transforms/lake/conflicts.py) is made again
+where that is idempotent — the rewrite of the gold table, a status change or the overdue events
+with the read they depend on — and not when issuing a bulletin: its items and their `open` events
+are two commits, and issuing again after the first alone would open nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from transforms.lake import registry
 from transforms.lake.clock import TS, now_beijing
+from transforms.lake.conflicts import retry_conflicts
 
 ITEMS = registry.table("ops.telematics__rectification_items")
 EVENTS = registry.table("ops.telematics__rectification_events")
@@ -199,44 +205,59 @@ def publish_status(lake: Path) -> int:
     """Rewrite gold.telematics__rectification_items: every item with its status as of now (the
     dashboards read it; whether an open item is overdue depends on the day someone looks, so the
     serving view compares ``overdue_on`` with its own date). Returns the number of items."""
-    rows = items_with_status(lake)
-    table = pa.Table.from_pylist(rows, GOLD_SCHEMA)  # overdue_now is not stored
-    write_deltalake(str(GOLD.location(lake)), table, mode="overwrite", schema_mode="overwrite")
-    return len(rows)
+
+    def rewrite() -> int:
+        rows = items_with_status(lake)
+        table = pa.Table.from_pylist(rows, GOLD_SCHEMA)  # overdue_now is not stored
+        write_deltalake(str(GOLD.location(lake)), table, mode="overwrite", schema_mode="overwrite")
+        return len(rows)
+
+    return retry_conflicts(rewrite)
 
 
 def change_status(lake: Path, item_id: str, status: str, by: str, note: str) -> dict[str, Any]:
     """Record a status change (reported: the 整改报告; closed: 销号 with the disposal)."""
-    current = {i["item_id"]: i for i in items_with_status(lake)}
-    matches = [k for k in current if k.startswith(item_id)] if len(item_id) >= 6 else []
-    if len(matches) != 1:
-        raise RectificationError(f"no single item with id {item_id!r} (give ≥ 6 characters)")
-    item = current[matches[0]]
-    if item["status"] not in TRANSITIONS.get(status, set()):
-        raise RectificationError(
-            f"item {item['item_id']} is {item['status']}: cannot become {status}"
-        )
-    if not note.strip():
-        raise RectificationError(f"{status} needs a note (closing needs the recorded disposal)")
-    event = {"item_id": item["item_id"], "status": status, "at": now_beijing(), "by": by,
-             "note": note}  # fmt: skip
-    write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist([event], EVENT_SCHEMA),
-                    mode="append")  # fmt: skip
+
+    def record() -> dict[str, Any]:  # checked against the events as they are, then appended
+        current = {i["item_id"]: i for i in items_with_status(lake)}
+        matches = [k for k in current if k.startswith(item_id)] if len(item_id) >= 6 else []
+        if len(matches) != 1:
+            raise RectificationError(f"no single item with id {item_id!r} (give ≥ 6 characters)")
+        item = current[matches[0]]
+        if item["status"] not in TRANSITIONS.get(status, set()):
+            raise RectificationError(
+                f"item {item['item_id']} is {item['status']}: cannot become {status}"
+            )
+        if not note.strip():
+            raise RectificationError(f"{status} needs a note (closing needs the recorded disposal)")
+        event = {"item_id": item["item_id"], "status": status, "at": now_beijing(), "by": by,
+                 "note": note}  # fmt: skip
+        write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist([event], EVENT_SCHEMA),
+                        mode="append")  # fmt: skip
+        return item
+
+    item = retry_conflicts(record)
     publish_status(lake)
     return {**item, "status": status}
 
 
 def mark_overdue(lake: Path, today: dt.date) -> int:
     """Record ``overdue`` for every open item whose report is past due; returns how many."""
-    late = [i for i in items_with_status(lake, today) if i["overdue_now"]]
+
+    def record() -> int:  # the late items as the events are now, then their events appended
+        late = [i for i in items_with_status(lake, today) if i["overdue_now"]]
+        if late:
+            now = now_beijing()
+            rows = [{"item_id": i["item_id"], "status": "overdue", "at": now, "by": "system",
+                     "note": f"report due {i['report_due']} not received by {today}"} for i in late]  # fmt: skip
+            write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist(rows, EVENT_SCHEMA),
+                            mode="append")  # fmt: skip
+        return len(late)
+
+    late = retry_conflicts(record)
     if late:
-        now = now_beijing()
-        rows = [{"item_id": i["item_id"], "status": "overdue", "at": now, "by": "system",
-                 "note": f"report due {i['report_due']} not received by {today}"} for i in late]  # fmt: skip
-        write_deltalake(str(EVENTS.location(lake)), pa.Table.from_pylist(rows, EVENT_SCHEMA),
-                        mode="append")  # fmt: skip
         publish_status(lake)
-    return len(late)
+    return late
 
 
 def newly_attached_anomalies(lake: Path) -> list[dict[str, Any]]:
