@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from deltalake import write_deltalake
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -35,12 +36,11 @@ ANOMALY_COLUMNS = (
 )  # fmt: skip
 
 
-def _write(spark: SparkSession, frame, location: Path, staging: Path) -> None:
-    """Overwrite a table with ``frame`` (staged first: the frame may read the table)."""
-    frame.write.mode("overwrite").parquet(str(staging))
-    spark.read.parquet(str(staging)).write.format("delta").mode("overwrite").option(
-        "overwriteSchema", "true"
-    ).save(str(location))
+def _write(frame, location: Path) -> None:
+    """Overwrite a table with ``frame``, materialised first (the frame may read the table, and an
+    empty result must still leave the table with its columns)."""
+    data = frame.toArrow()
+    write_deltalake(str(location), data, mode="overwrite", schema_mode="overwrite")
 
 
 def refresh(
@@ -76,8 +76,7 @@ def refresh(
         found = found.withColumn("_first", F.lit(None).cast("timestamp"))
     stamp = F.lit(now.strftime("%Y-%m-%d %H:%M:%S")).cast("timestamp")
     rows = found.withColumn("detected_at", F.coalesce("_first", stamp)).select(*ANOMALY_COLUMNS)
-    staging = lake / "_staging" / "freight__monitor"
-    _write(spark, rows, ANOMALIES.location(lake), staging / "anomalies")
+    _write(rows, ANOMALIES.location(lake))
     spark.read.format("delta").load(str(ANOMALIES.location(lake))).drop(
         "detected_at"
     ).createOrReplaceTempView("f_anomalies")
@@ -85,7 +84,7 @@ def refresh(
         anomalies.compute_statistics(spark, rules, grain).withColumn("grain", F.lit(grain))
         for grain in ("month", "day")
     ]
-    _write(spark, frames[0].unionByName(frames[1]), STATS.location(lake), staging / "stats")
+    _write(frames[0].unionByName(frames[1]), STATS.location(lake))
     alarms = spark.sql(statistics.alarms_sql(rules))
     events = registry.table("silver.freight__alarm_events")
     if events.exists(lake):
@@ -104,7 +103,7 @@ def refresh(
     alarms = alarms.withColumn(
         "status", F.when(F.col("closed_at").isNull(), "open").otherwise("closed")
     )
-    _write(spark, alarms, ALARMS.location(lake), staging / "alarms")
+    _write(alarms, ALARMS.location(lake))
     register_tables(spark, lake)
     counts = {
         "anomalies": spark.read.format("delta").load(str(ANOMALIES.location(lake))).count(),
