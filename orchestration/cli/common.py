@@ -89,8 +89,9 @@ def echo_rows(rows: list[dict], fmt: str, keys: list[str], table_keys: list[str]
 
 def domain_generators() -> list[tuple[str, Callable]]:
     """(domain, hook) of every domain whose CLI module has a ``generate_after_telematics(lake,
-    start, days, seed, force, progress) -> dict`` hook, in transforms/domains.py order:
-    ``lakehouse generate`` runs them on the telematics master data it has just written."""
+    start, days, seed, force, progress, scale=None) -> dict`` hook, in transforms/domains.py
+    order: ``lakehouse generate`` runs them on the telematics master data it has just written
+    (``scale``: its sizes, e.g. ``freight_waybills_per_day``)."""
     from transforms.domains import DOMAINS
 
     hooks = []

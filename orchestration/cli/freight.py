@@ -36,6 +36,40 @@ def register(main: click.Group, report: click.Group) -> None:
     report.add_command(report_freight)
 
 
+def _waybills(scale: dict[str, int] | None) -> int | None:
+    return (scale or {}).get("freight_waybills_per_day")
+
+
+def licence_subjects(
+    lake: Path, start: dt.date, days: int, seed: int, scale: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """`lakehouse generate`: the licences the freight generator's operators, vehicles and drivers
+    hold (the licences generator signs them; transforms/freight/generate)."""
+    from transforms.freight.generate import licence_subjects as subjects
+
+    return subjects(start, days, seed, _waybills(scale))
+
+
+def generate_after_telematics(
+    lake: Path,
+    start: dt.date,
+    days: int,
+    seed: int,
+    force: bool,
+    progress,
+    scale: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """`lakehouse generate`: senders, signed and encrypted envelopes, national positions and
+    the divisions for the same days (transforms/freight/generate); its summary."""
+    from transforms.freight.generate import generate_freight
+
+    summary = generate_freight(
+        lake, start, days, seed=seed, force=force, progress=progress,
+        waybills_per_day=_waybills(scale),
+    )  # fmt: skip
+    return summary.to_dict()
+
+
 @click.group()
 def freight() -> None:
     """网络货运: appeals (申诉), closing alarms (整改), upload to the ministry system."""

@@ -4,7 +4,9 @@ licences part of `lakehouse generate` (:func:`generate_after_telematics`)."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +22,45 @@ def register(main: click.Group, report: click.Group) -> None:
     report.add_command(report_licences)
 
 
+def licence_subjects(
+    lake: Path, start: dt.date, days: int, seed: int, scale: dict[str, int] | None = None
+) -> list[Any]:
+    """The licences other domains' generators need (transforms/licences/generate/extra.py):
+    what every other domain CLI module's ``licence_subjects(lake, start, days, seed, scale)``
+    returns, in transforms/domains.py order (``scale``: `lakehouse generate`'s sizes)."""
+    from transforms.domains import DOMAINS
+
+    subjects: list[Any] = []
+    for d in DOMAINS:
+        if d.name == "licences":
+            continue
+        module = importlib.import_module(f"orchestration.cli.{d.name}")
+        hook = getattr(module, "licence_subjects", None)
+        if hook is not None:
+            subjects.extend(hook(lake, start, days, seed, scale))
+    return subjects
+
+
 def generate_after_telematics(
-    lake: Path, start: dt.date, days: int, seed: int, force: bool, progress
+    lake: Path,
+    start: dt.date,
+    days: int,
+    seed: int,
+    force: bool,
+    progress,
+    scale: dict[str, int] | None = None,
+    extra: Iterable[Any] | None = None,
 ) -> dict[str, Any]:
     """`lakehouse generate`: authorities and signed licences for the enterprises and vehicles
-    the telematics generator has just written (transforms/licences/generate); its summary."""
+    the telematics generator has just written, and for the subjects other domains' generators
+    file (:func:`licence_subjects`, plus ``extra``) (transforms/licences/generate); its
+    summary."""
     from transforms.licences.generate import generate_licences
 
-    summary = generate_licences(lake, start, days, seed=seed, force=force, progress=progress)
+    subjects = [*licence_subjects(lake, start, days, seed, scale), *(extra or ())]
+    summary = generate_licences(
+        lake, start, days, seed=seed, force=force, progress=progress, extra=subjects
+    )
     return summary.to_dict()
 
 

@@ -18,6 +18,8 @@ from orchestration.cli.common import (
 from orchestration.cli.locking import writes_lake
 from transforms.lake.session import lake_root
 
+FREIGHT_WAYBILLS_PER_DAY = 100  # `lakehouse generate`'s default freight volume
+
 
 def register(main: click.Group, report: click.Group) -> None:
     main.add_command(generate)
@@ -54,9 +56,16 @@ def register(main: click.Group, report: click.Group) -> None:
     help="Fraction of records given each kind of defect (9 kinds; the default gives a "
     "data-qualification rate near 99.4 %).",
 )
+@click.option(
+    "--waybills-per-day",
+    type=click.IntRange(1, 1_000_000),
+    default=FREIGHT_WAYBILLS_PER_DAY,
+    show_default=True,
+    help="Network-freight (网络货运) waybills a day; 200000 is a province-day.",
+)
 @click.option("--force", is_flag=True, help="Overwrite landing files that already exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the generation summary as JSON.")
-def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> None:
+def generate(lake, start, days, vehicles, seed, bad_rate, waybills_per_day, force, as_json) -> None:
     """Write realistic synthetic landing files (positions, vehicles, counties, …)."""
     from transforms.telematics.generate import generate_landing
 
@@ -75,7 +84,11 @@ def generate(lake, start, days, vehicles, seed, bad_rate, force, as_json) -> Non
             progress=say,
         )
         # the other domains' data on this master data (e.g. licences): one key each in --json
-        extra = {d: hook(root, start, days, seed, force, say) for d, hook in domain_generators()}
+        scale = {"freight_waybills_per_day": waybills_per_day}
+        extra = {
+            d: hook(root, start, days, seed, force, say, scale=scale)
+            for d, hook in domain_generators()
+        }
     except FileExistsError as exc:
         raise click.ClickException(f"{exc} (use --force to overwrite)") from None
     data = {**summary.to_dict(), **extra}

@@ -15,6 +15,8 @@ from click.testing import CliRunner
 from deltalake import DeltaTable
 
 from orchestration.cli import main
+from orchestration.cli.licences import licence_subjects
+from orchestration.cli.telematics import FREIGHT_WAYBILLS_PER_DAY
 from transforms.licences.generate import generate_licences
 
 pytestmark = pytest.mark.slow
@@ -35,7 +37,10 @@ def known(pipeline_lake, tmp_path_factory):
             pipeline_lake / "landing/telematics" / feed, copy / "landing/telematics" / feed
         )
     start = dt.date.fromisoformat(scenario["start"])
-    return generate_licences(copy, start, scenario["days"], seed=scenario["seed"])
+    # the other domains' subjects (freight's operators, vehicles, drivers) as `generate` files them
+    scale = {"freight_waybills_per_day": FREIGHT_WAYBILLS_PER_DAY}
+    extra = licence_subjects(copy, start, scenario["days"], scenario["seed"], scale)
+    return generate_licences(copy, start, scenario["days"], seed=scenario["seed"], extra=extra)
 
 
 def _table(lake, name):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ import numpy as np
 from transforms.crypto import sm2
 from transforms.crypto.errors import CryptoError
 from transforms.licences.generate import people
+from transforms.licences.generate.extra import PERSONAL_KEYS, ExtraLicence, as_extra
 from transforms.licences.parsers import canonical_text
 
 DOMAIN = "licences"
@@ -75,6 +76,9 @@ SECOND_CHANGE_SHARE = 0.3  # of changed licences, changed once more
 FORGED_PER_RECORDS = 150  # one forgery of each kind per this many genuine records (at least 1)
 RESENT_PER_RECORDS = 200  # one genuine line re-sent in a later file per this many (at least 1)
 SEED_STREAM = 41
+EXTRA_SEED_STREAM = 42  # personal fields an extra licence left out (its own stream)
+# licence_id kind digit of an extra licence, by licence type
+EXTRA_ID_DIGIT = {"operating_permit": 1, "qualification": 2, "vehicle_transport": 3}
 
 
 @dataclass
@@ -109,7 +113,10 @@ class LicenceSummary:
     - ``forged``: forgeries by how they were made (``tampered`` after signing, signed by an
       ``unknown_key``, signed by an ``expired_key``), ``signature_failures``: the same by the
       quarantine reason they must get (bad_signature / unknown_signer);
-    - ``persons``: drivers with an ID number; ``files``: feed → files written;
+    - ``persons``: drivers with an ID number (those of ``extra`` licences included);
+      ``files``: feed → files written;
+    - ``extra``: licences given by other domains' generators (``generate_licences(extra=…)``),
+      also counted in ``licences``, ``versions``, ``by_kind`` and everything else;
     - ``answers_at_end``: the 核验 answer of every genuine licence at the end of the run (the
       last second of its last day), by reason (``valid`` when valid);
     - ``report``: ``"<province>|<YYYY-MM>"`` → the operation-quality values of that month.
@@ -122,6 +129,7 @@ class LicenceSummary:
     lines: int = 0
     resent_records: int = 0
     persons: int = 0
+    extra: int = 0
     by_kind: dict[str, int] = field(default_factory=dict)
     forged: dict[str, int] = field(default_factory=dict)
     signature_failures: dict[str, int] = field(default_factory=dict)
@@ -277,7 +285,32 @@ class _Generator:
         scope = last.get("scope", licence.scope) + "、" + extra
         return {"scope": scope}
 
-    def build(self) -> tuple[list[Authority], list[_Licence], int]:
+    def _extra(self, spec: ExtraLicence, fill: np.random.Generator) -> _Licence:
+        """The licence of an extra spec (transforms/licences/generate/extra.py)."""
+        authority = PROVINCE if spec.authority_code == PROVINCE["code"] else CITY
+        versions = [v.as_version() for v in spec.versions]
+        late = [v["issued_at"] for v in versions if v["issued_at"] >= self.end]
+        if late:
+            raise ValueError(
+                f"extra licence {spec.licence_no!r}: a version issued at {late[0]}, after the "
+                f"run (which ends {self.end})"
+            )
+        draw = {"holder_phone": people.mobile, "legal_representative": people.name,
+                "contact_phone": people.landline}  # fmt: skip
+        personal = {
+            key: spec.personal[key] if key in spec.personal else draw[key](fill)
+            for key in PERSONAL_KEYS[spec.holder_type]
+        }
+        return _Licence(
+            self._licence_id(authority, EXTRA_ID_DIGIT[spec.licence_type],
+                             versions[0]["issued_at"].year),
+            spec.kind, spec.licence_type, spec.licence_no, spec.holder_type, spec.holder_key,
+            spec.holder_name, spec.scope, authority, personal, versions,
+        )  # fmt: skip
+
+    def build(
+        self, extra: list[ExtraLicence] | None = None, seed: int = 0
+    ) -> tuple[list[Authority], list[_Licence], int]:
         rng = self.rng
         authorities = _authorities(rng, self.start)
         enterprises = _read_master(self.lake, "enterprises", ("enterprise_id",))
@@ -383,6 +416,16 @@ class _Generator:
             )  # fmt: skip
             self._events(lic, forced_person.get(i), shares_person)
             licences.append(lic)
+        # other domains' licences, after every own one (so that these do not move)
+        if extra:
+            own = {x.licence_no for x in licences}
+            clash = next((s.licence_no for s in extra if s.licence_no in own), None)
+            if clash is not None:
+                raise ValueError(f"extra licence number {clash!r} is one the generator issues")
+            fill = np.random.default_rng([seed, EXTRA_SEED_STREAM])
+            licences += [self._extra(s, fill) for s in extra]
+            persons_extra = {s.holder_key for s in extra if s.holder_type == "person"}
+            return authorities, licences, len(persons) + len(persons_extra)
         return authorities, licences, len(persons)
 
 
@@ -486,13 +529,18 @@ def generate_licences(
     seed: int = 7,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    extra: Iterable[ExtraLicence | Mapping[str, Any]] | None = None,
 ) -> LicenceSummary:
     """Write ``landing/licences/authorities/<start>/authorities.jsonl`` and one
     ``landing/licences/issuance/<day>/issuance-<day>.jsonl`` per day a record was received, for
-    the telematics enterprises and vehicles already in the landing zone, and return the exact
-    known answer. Existing licence files raise :class:`FileExistsError` unless ``force``."""
+    the telematics enterprises and vehicles already in the landing zone and the ``extra``
+    licences other domains' generators need (:mod:`transforms.licences.generate.extra`: specs or
+    their plain-data mappings; signed, written and counted like the generator's own), and return
+    the exact known answer. Existing licence files raise :class:`FileExistsError` unless
+    ``force``."""
     say = progress or (lambda _m: None)
     lake = Path(lake)
+    extras = as_extra(extra)
     existing = _existing(lake)
     if existing and not force:
         raise FileExistsError(
@@ -503,10 +551,13 @@ def generate_licences(
     for path in existing:
         path.unlink()
     gen = _Generator(lake, start, days, seed)
-    authorities, licences, persons = gen.build()
+    authorities, licences, persons = gen.build(extras, seed)
     rng = gen.rng
     summary = LicenceSummary(
-        authorities=len({a.code for a in authorities}), keys=len(authorities), persons=persons
+        authorities=len({a.code for a in authorities}),
+        keys=len(authorities),
+        persons=persons,
+        extra=len(extras),
     )
     lines: list[tuple[dt.datetime, str]] = []
     # (province, period) → verified rows / failures, with their delays
