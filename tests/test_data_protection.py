@@ -59,6 +59,62 @@ def clear_values(lake: Path) -> tuple[set[str], set[str]]:
                         names.add(text)
                     else:
                         numbers.add(digits.lstrip("0"))
+    freight_numbers, freight_names = freight_clear_values(lake)
+    return numbers | freight_numbers, names | freight_names
+
+
+def _add(value: str | None, kind: str, numbers: set[str], names: set[str]) -> None:
+    if value is None or not value.strip():
+        return
+    text = value.strip()
+    digits = re.sub(r"\D", "", text)
+    if kind == "name" or len(digits) < 7:
+        names.add(text)
+    else:
+        numbers.add(digits.lstrip("0"))
+
+
+def freight_clear_values(lake: Path) -> tuple[set[str], set[str]]:
+    """The personal fields of the documents inside the landed freight envelopes (their bodies are
+    encrypted: each envelope is opened with the platform key, its documents flattened as
+    publishing does, and the columns freight declares sensitive read)."""
+    from transforms.crypto.keys import platform_private_key
+    from transforms.freight.documents import SENSITIVE, Flattener, document_kind
+    from transforms.freight.envelope import SenderKey, open_envelope
+    from transforms.rules import load_rules
+
+    numbers: set[str] = set()
+    names: set[str] = set()
+    root = lake / "landing" / "freight"
+    if not (root / "envelopes").is_dir():
+        return numbers, names
+    keys: dict[str, list[SenderKey]] = {}
+    for path in (root / "senders").glob("*/*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            keys.setdefault(row["enterpriseSenderCode"], []).append(
+                SenderKey(row["enterpriseSenderCode"], row["sm2_public_key"])
+            )
+    rules = load_rules(domain="freight")
+    private = platform_private_key()
+    flat = Flattener()
+    for path in (root / "envelopes").glob("*/*.json*"):
+        lines = [path.read_text(encoding="utf-8")] if path.suffix == ".json" else path.read_text(encoding="utf-8").splitlines()  # fmt: skip
+        for line in lines:
+            try:
+                envelope = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(envelope, dict):
+                continue
+            opened = open_envelope(envelope, keys, private, lambda _i, _d: None)
+            kind = document_kind(envelope.get("ipcType"), rules)
+            if opened.code is None and kind is not None:
+                flat.add(kind, {}, opened.documents)
+    for name, table in flat.tables().items():
+        for s in SENSITIVE.get(name, ()):
+            for value in table.column(s.field).to_pylist():
+                _add(value, s.kind, numbers, names)
     return numbers, names
 
 

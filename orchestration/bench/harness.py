@@ -463,6 +463,8 @@ class BenchResult:
     started_at: str
     # national-crypto throughput (transforms.crypto.bench.measure), one process
     crypto: dict[str, Any] | None = None
+    # network freight: envelopes/s and a province-day's monitoring (orchestration/bench/freight.py)
+    freight: dict[str, Any] | None = None
 
     def growth(self) -> dict[str, Any]:
         results = list(self.sizes.values())
@@ -488,6 +490,7 @@ class BenchResult:
             "ratios": {label: r.ratios() for label, r in self.sizes.items() if r.baselines},
             "province_day": self.province_day(),
             "crypto": self.crypto,
+            "freight": self.freight,
         }
 
     @property
@@ -546,6 +549,8 @@ def run_bench(
     say: Say = print,
     end_to_end: bool = True,
     crypto_seconds: float = 0.5,
+    freight_envelopes: int = 0,
+    freight_waybills: int = 0,
 ) -> BenchResult:
     """Measure the national crypto (each operation for ``crypto_seconds``; 0: not at all), then
     generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
@@ -564,6 +569,10 @@ def run_bench(
 
         say("national crypto …")
         bench.crypto = measure(crypto_seconds)
+    if freight_envelopes or freight_waybills:
+        from orchestration.bench import freight
+
+        bench.freight = freight.run(work, freight_envelopes, freight_waybills, say)
     for label, points in sizes.items():
         landing, summary = landing_zone(work, label, points, say)
         actual = summary["parsed_records"] + summary["frame_positions"]
@@ -731,6 +740,9 @@ def render(bench: BenchResult) -> str:
     if bench.crypto:
         lines.append("")
         lines += render_crypto(bench.crypto)
+    if bench.freight:
+        lines.append("")
+        lines += render_freight(bench.freight)
     if bench.mismatches:
         lines.append("")
         lines.append("✗ engines that computed different monthly indicators:")
@@ -754,6 +766,28 @@ def render_crypto(c: dict[str, Any]) -> list[str]:
         f"  SM3 {c['sm3_mb_per_s']:,.0f} MB/s, HMAC-SM3 {c['hmac_sm3_mb_per_s']:,.0f} MB/s "
         f"({c['hmac_sm3_column_values_per_s']:,.0f} column values/s)",
     ]
+
+
+def render_freight(f: dict[str, Any]) -> list[str]:
+    """The network-freight lines of the report."""
+    lines = ["network freight (网络货运):"]
+    if "envelopes" in f:
+        e = f["envelopes"]
+        lines.append(
+            f"  {e['envelopes']:,} single-document envelopes: land {e['land_s']:.1f} s + open, "
+            f"verify and publish {e['publish_s']:.1f} s → {e['envelopes_per_s']:,.0f} envelopes/s"
+        )
+    if "province_day" in f:
+        p = f["province_day"]
+        lines.append(
+            f"  province-day ({p['waybills']:,} waybills, {p['national_positions']:,} national "
+            f"points, {p['envelopes']:,} envelopes): land {p['land_s']:.1f} s, publish "
+            f"{p['publish_s']:.1f} s; anomalies + statistics {p['anomaly_step_s']:.1f} s against "
+            f"DuckDB running the same SQL {p['duckdb_anomaly_step_s']:.1f} s "
+            f"(×{p['ratio_duckdb']:.2f}); {p['anomalies']:,} anomaly rows, engines agree: "
+            f"{p['same_results']}"
+        )
+    return lines
 
 
 def to_json(bench: BenchResult) -> str:

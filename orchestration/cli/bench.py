@@ -53,11 +53,37 @@ def register(main: click.Group) -> None:
     show_default=True,
     help="Time each national-crypto operation (SM2, SM4, SM3) this long; 0: skip them.",
 )
+@click.option(
+    "--freight-envelopes",
+    type=click.IntRange(min=0),
+    default=20_000,
+    show_default=True,
+    help="Network freight: open, verify and land this many single-document envelopes; 0: skip.",
+)
+@click.option(
+    "--freight-waybills",
+    type=click.IntRange(min=0),
+    default=200_000,
+    show_default=True,
+    help="Network freight: a province-day of this many waybills (generated once, cached), its "
+    "anomalies and statistics against DuckDB running the same SQL; 0: skip.",
+)
 @click.option("--keep", is_flag=True, help="Keep each size's lake after the run (for inspection).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object (progress goes to stderr)."
 )
-def bench(sizes, work, baselines, baseline_max, end_to_end, crypto_seconds, keep, as_json) -> None:
+def bench(
+    sizes,
+    work,
+    baselines,
+    baseline_max,
+    end_to_end,
+    crypto_seconds,
+    freight_envelopes,
+    freight_waybills,
+    keep,
+    as_json,
+) -> None:
     """Benchmark the telematics pipeline at several sizes against JVM Spark and DuckDB.
 
     For each size: generate a month of landing data (cached), run land → publish → facts →
@@ -71,7 +97,9 @@ def bench(sizes, work, baselines, baseline_max, end_to_end, crypto_seconds, keep
     Prints seconds, rows/s, records/s, MB/s and peak RSS per stage, the ratios baseline ÷ ours
     (above 1: we are faster) for the compared work and end to end, a province-day (≈ 288 M
     points) extrapolated from the largest size's end-to-end rate on this machine's cores, and how
-    time grows with size; and SM2 sign / verify / decrypt per second, SM4 and SM3 MB/s. Example: `lakehouse bench --sizes 1M,10M --json`.
+    time grows with size; SM2 sign / verify / decrypt per second, SM4 and SM3 MB/s; and network
+    freight: envelopes opened and landed per second, a province-day's anomalies and statistics
+    against DuckDB running the same SQL. Example: `lakehouse bench --sizes 1M,10M --json`.
     """
     from orchestration.bench import harness
 
@@ -99,6 +127,8 @@ def bench(sizes, work, baselines, baseline_max, end_to_end, crypto_seconds, keep
         say,
         end_to_end=end_to_end,
         crypto_seconds=crypto_seconds,
+        freight_envelopes=freight_envelopes,
+        freight_waybills=freight_waybills,
     )
     click.echo(harness.to_json(result) if as_json else "\n" + harness.render(result))
     if result.mismatches:

@@ -113,7 +113,8 @@ def test_a_tiny_bench_measures_every_stage_and_baseline(tmp_path, monkeypatch):
         # scenario (test_end_to_end.py), its facts by tests/compat
         main,
         ["bench", "--sizes", "25k", "--work", str(tmp_path), "--baselines", "duckdb,raw_scan",
-         "--crypto-seconds", "0.05", "--json"],
+         "--crypto-seconds", "0.05", "--freight-envelopes", "200", "--freight-waybills", "200",
+         "--json"],
         catch_exceptions=False,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -146,6 +147,11 @@ def test_a_tiny_bench_measures_every_stage_and_baseline(tmp_path, monkeypatch):
     assert crypto["sm2_implementation"] == "gmalglib"
     assert crypto["sm2_verify_per_s"] > crypto["gmssl_sm2_verify_per_s"] > 0
     assert crypto["sm4_cbc_encrypt_mb_per_s"] > 0 and crypto["sm3_mb_per_s"] > 0
+    freight = out["freight"]
+    assert freight["envelopes"]["envelopes"] == 200 and freight["envelopes"]["envelopes_per_s"] > 0
+    day = freight["province_day"]
+    assert day["same_results"] is True and day["known_answer"] is True and day["anomalies"] > 0
+    assert day["anomaly_step_s"] > 0 and day["duckdb_anomaly_step_s"] > 0
     # the generated data is cached: the lake is removed, the landing zone is kept
     assert not (tmp_path / "runs" / "25k").exists()
     assert list((tmp_path / "data").glob("25k-*/summary.json"))

@@ -41,6 +41,7 @@ from transforms.crypto import sm3
 from transforms.freight import documents as docs
 from transforms.freight import envelope as env
 from transforms.freight.feeds import ENVELOPES, NATIONAL_POSITIONS, SENDERS
+from transforms.freight.opening import open_chunk
 from transforms.freight.typing import TS, date_or_none, floats, typed, wall_clock
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
@@ -207,28 +208,6 @@ def sender_keys(lake: Path) -> dict[str, list[env.SenderKey]]:
 # ---- opening envelopes ----------------------------------------------------------------------
 
 
-def _open_chunk(
-    envelopes: list[dict[str, Any]],
-    keys: dict[str, list[env.SenderKey]],
-    platform_key: str,
-    rules: dict[str, Any],
-    user_id: bytes,
-) -> list[tuple[int | None, str | None, list[dict], str | None]]:
-    """(check code, reason, documents, body SM3) of each envelope (top level: worker processes
-    receive it)."""
-    out = []
-    for e in envelopes:
-        opened = env.open_envelope(
-            e,
-            keys,
-            platform_key,
-            lambda ipc, documents: docs.check_fields(ipc, documents, rules),
-            user_id=user_id,
-        )
-        out.append((opened.code, opened.reason, opened.documents, opened.body_sm3))
-    return out
-
-
 def received_at(row: Mapping[str, Any]) -> dt.datetime:
     """When an envelope arrived: its own ``received_at`` (``YYYY-MM-DD HH:MM:SS`` or n14) when it
     carries one, else 00:00 of its landing-day folder (freight.md "Landing")."""
@@ -289,7 +268,7 @@ def publish_envelopes(
     rows = [] if bronze is None else bronze.to_pylist()
     signature = rules["signature"]
     opened = map_chunks(
-        _open_chunk,
+        open_chunk,
         [{k: r.get(k) for k in env.ENVELOPE_FIELDS} for r in rows],
         sender_keys(lake),
         key_files.platform_private_key(),
