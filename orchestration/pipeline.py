@@ -55,6 +55,19 @@ def conflict_line(error, step_key: str) -> str:
     return found.message.strip().removeprefix(prefix).removeprefix(f"{CommitConflict.__name__}: ")
 
 
+def brief(message: str, limit: int = 6) -> str:
+    """A step's error for the terminal: its first line (a dbt failure's first line holds the whole
+    command with the rules as --vars: cut) and, for dbt, the errors parsed from its log; the full
+    text stays in the run's event log (Dagster UI)."""
+    lines = [line.rstrip() for line in message.strip().splitlines() if line.strip()]
+    if not lines:
+        return "failed"
+    first = lines[0] if len(lines[0]) <= 200 else lines[0][:200] + " …"
+    parsed = next((i for i, line in enumerate(lines) if line.startswith("Errors parsed")), None)
+    rest = lines[parsed : parsed + limit] if parsed is not None else lines[1:limit]
+    return "\n    ".join([first, *rest])
+
+
 # the terminal shows the assets' own progress lines (INFO); Dagster's step chatter (DEBUG) stays in
 # the run's event log, visible in the Dagster UI
 CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -131,7 +144,7 @@ def run_pipeline(
                 if is_commit_conflict(error):  # one line naming the table, not the stack
                     progress(f"  ✗ {conflict_line(error, event.step_key)}")
                 else:
-                    progress(f"  ✗ {event.step_key}: {error.message.strip()}")
+                    progress(f"  ✗ {event.step_key}: {brief(error.message)}")
             elif event.event_type_value == "ASSET_CHECK_EVALUATION":
                 data = event.event_specific_data
                 if not data.passed:
