@@ -92,11 +92,15 @@ def clean_error(result, *parts):
         assert str(part) in lines[0]
 
 
-def test_register_adds_the_envelope_group():
+def test_register_adds_the_freight_commands():
     main, report = click.Group("main"), click.Group("report")
     register(main, report)
-    assert set(main.commands) == {"envelope"}
+    assert set(main.commands) == {"envelope", "freight"}
     assert set(main.commands["envelope"].commands) == {"pack", "open"}
+    assert set(main.commands["freight"].commands) == {
+        "appeal", "appeals", "close-alarm", "upload"
+    }  # fmt: skip
+    assert set(report.commands) == {"freight"}
 
 
 def test_pack_then_open(keys):
@@ -117,7 +121,7 @@ def test_pack_then_open(keys):
     assert list(answer) == ["result_code", "reason", "documents", "body_sm3"]
     assert answer["result_code"] == 1001
     assert "3001" in answer["reason"] and "publishing" in answer["reason"]
-    assert "field rules (3005) not checked" in answer["reason"]
+    assert "fields are good" in answer["reason"]
     assert answer["documents"] == [WAYBILL]
     body = json.dumps([WAYBILL], ensure_ascii=False, separators=(",", ":")).encode()
     assert answer["body_sm3"] == sm3.sm3_bytes(body)
