@@ -4,7 +4,8 @@ The gold Delta tables the serving views read (infra/superset/dashboards/<domain>
 with the columns and types of its dbt model (dbt_project/models/marts/telematics/, docs/tables.md):
 county / vehicle days (dashboard 县区日报) and the tables behind 月度考核 — ranked assessments,
 violations with their vehicle's current county, rectification items with their status, 查岗 checks
-and platform link events. Their logic is tested in tests/dbt; here they are known inputs.
+and platform link events; 电子证照运行质量; the 网络货运监测 tables (freight_gold.py). Their logic is
+tested in tests/dbt; here they are known inputs.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
+from freight_gold import FreightGold, freight_gold
 from superset_harness import Superset, SupersetApi, require_superset_env, running_superset
 
 DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
@@ -388,6 +390,7 @@ class GoldLake:
     violations: pd.DataFrame | None = None
     rectification_status: dict[str, str] | None = None  # subject_name -> 整改状态 label
     operation_quality: pd.DataFrame | None = None  # gold.licences__operation_quality
+    freight: FreightGold | None = None  # gold.freight__* (freight_gold.py)
 
 
 @pytest.fixture(scope="session")
@@ -424,11 +427,13 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
         ),
         "licences__operation_quality": (operation_quality_frame(), OPERATION_QUALITY_SCHEMA),
     }
+    freight = freight_gold()
+    tables.update(freight.tables())
     for name, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
     return GoldLake(
-        lake, county, assessments, violations, expected_status, operation_quality_frame()
+        lake, county, assessments, violations, expected_status, operation_quality_frame(), freight
     )
 
 

@@ -67,14 +67,17 @@ def _datasets() -> dict[str, dict]:
 
 
 def test_views_are_select_star_over_gold_tables(serving) -> None:
-    assert {v.domain for v in serving.VIEWS} == {"licences", "telematics"}
+    assert {v.domain for v in serving.VIEWS} == {"freight", "licences", "telematics"}
     for view in serving.VIEWS:
         assert view.table.startswith("gold."), view
         sql = view.select("<scan>")
         assert sql.startswith("SELECT *") and sql.endswith("FROM <scan> AS t"), sql
-    # the one query-time computation: open items past their report due date
+    # the query-time computations: open items past their report due date, complete months
     flags = {v.name: v.reached_today for v in serving.VIEWS if v.reached_today}
-    assert flags == {"telematics__rectification": (("overdue_now", "overdue_on"),)}
+    assert flags == {
+        "telematics__rectification": (("overdue_now", "overdue_on"),),
+        "freight__operator_months": (("is_complete", "complete_on"),),
+    }
 
 
 def test_dashboard_folders_are_domains_with_a_dataset_per_view(serving) -> None:
@@ -91,30 +94,31 @@ def test_dashboard_folders_are_domains_with_a_dataset_per_view(serving) -> None:
 def test_a_new_domain_is_a_new_folder(serving, bundle, tmp_path) -> None:
     root = tmp_path / "dashboards"
     shutil.copytree(DASHBOARDS, root)
-    (root / "freight").mkdir()
-    (root / "freight" / "views.yaml").write_text(
-        "views:\n  - {name: freight__waybills, table: gold.freight__waybills}\n", encoding="utf-8"
+    (root / "ridehailing").mkdir()
+    (root / "ridehailing" / "views.yaml").write_text(
+        "views:\n  - {name: ridehailing__orders, table: gold.ridehailing__orders}\n",
+        encoding="utf-8",
     )
     views = serving.load_views(root)
-    assert [(v.domain, v.name, v.path) for v in views if v.domain == "freight"] == [
-        ("freight", "freight__waybills", "gold/freight__waybills")
+    assert [(v.domain, v.name, v.path) for v in views if v.domain == "ridehailing"] == [
+        ("ridehailing", "ridehailing__orders", "gold/ridehailing__orders")
     ]
     assert len(views) == len(serving.VIEWS) + 1
     files = bundle.render_bundle(tmp_path / "s.duckdb", tmp_path / "ext", root)
-    assert "freight/views.yaml" not in files and "metadata.yaml" in files
+    assert "ridehailing/views.yaml" not in files and "metadata.yaml" in files
     assert any(rel.startswith("charts/telematics/") for rel in files)
 
-    (root / "freight" / "views.yaml").write_text(
-        "views:\n  - {name: telematics__x, table: gold.freight__x}\n", encoding="utf-8"
+    (root / "ridehailing" / "views.yaml").write_text(
+        "views:\n  - {name: telematics__x, table: gold.ridehailing__x}\n", encoding="utf-8"
     )
-    with pytest.raises(ValueError, match="named freight__<entity>"):
+    with pytest.raises(ValueError, match="named ridehailing__<entity>"):
         serving.load_views(root)
-    (root / "freight" / "views.yaml").write_text(
-        "views:\n  - {name: freight__x, table: silver.freight__x}\n", encoding="utf-8"
+    (root / "ridehailing" / "views.yaml").write_text(
+        "views:\n  - {name: ridehailing__x, table: silver.ridehailing__x}\n", encoding="utf-8"
     )
     with pytest.raises(ValueError, match="views read gold tables only"):
         serving.load_views(root)
-    shutil.copytree(root / "telematics" / "charts", root / "freight" / "charts")
+    shutil.copytree(root / "telematics" / "charts", root / "ridehailing" / "charts")
     with pytest.raises(ValueError, match="uuid .* is also"):
         bundle.render_bundle(tmp_path / "s.duckdb", tmp_path / "ext", root)
 

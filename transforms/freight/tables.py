@@ -69,6 +69,17 @@ TABLES: tuple[Table, ...] = (
     Table("ops.freight__uploads",
           "Envelopes re-packed for the ministry system (上传部级系统): the operator's reference, the "
           "uploaded reference, outbox file; append-only.", key=("_file_sm3", "_line")),
+    Table("gold.freight__operator_months",
+          "The monthly ranking the dashboard shows (dbt): operator_stats' months, anomalies added "
+          "up, complete_on.", key=("operator_id", "period")),
+    Table("gold.freight__operator_days",
+          "Daily waybills, tonnes and charges per operator (dbt).", key=("operator_id", "day")),
+    Table("gold.freight__anomalies",
+          "Anomaly rows without evidence, with operator name, day, month, is_counted (dbt).",
+          key=("anomaly_id",)),
+    Table("gold.freight__alarm_days",
+          "Alarms with status, closure time and rectification result, by day and month (dbt).",
+          key=("operator_id", "day")),
     Table("gold.freight__alarms",
           "Operator-days whose anomaly rate exceeds the threshold (预警), with their status.",
           key=("operator_id", "day")),

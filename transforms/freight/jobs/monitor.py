@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from deltalake import write_deltalake
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -40,6 +41,9 @@ def _write(frame, location: Path) -> None:
     """Overwrite a table with ``frame``, materialised first (the frame may read the table, and an
     empty result must still leave the table with its columns)."""
     data = frame.toArrow()
+    # every column nullable, whatever the SQL and the rows made of it: readers (dbt sources)
+    # declare one schema for an empty lake and a full one
+    data = data.cast(pa.schema([f.with_nullable(True) for f in data.schema]))
     write_deltalake(str(location), data, mode="overwrite", schema_mode="overwrite")
 
 
