@@ -258,11 +258,11 @@ def publish_envelopes(
 ) -> PublishResult:
     """Open, check and publish the envelopes of every pending file (see the module doc)."""
     say = _say(progress)
+    ensure_tables(lake)  # a first run leaves the same tables as any later one
     pending = pending_files(lake, ENVELOPES).column("file_sm3").to_pylist()
     result = PublishResult(files=len(pending))
     if not pending:
         say(f"{ENVELOPES.key}: nothing pending")
-        ensure_tables(lake)
         return result
     bronze = _read(lake, ENVELOPES.bronze_table, pending)
     rows = [] if bronze is None else bronze.to_pylist()
