@@ -30,6 +30,19 @@ class LandingJobs:
     whole: dg.UnresolvedAssetJobDefinition | None
 
 
+def landing_metadata(result) -> dict:
+    """What a landing asset reports of a ``LandingResult``: files landed / skipped / rejected,
+    records, malformed lines, and the errors as a list."""
+    return {
+        "landed_files": result.landed_files,
+        "skipped_files": result.skipped_files,
+        "rejected_files": result.rejected_files,
+        "records": result.records,
+        "malformed_lines": result.malformed,
+        "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in result.errors) or "none"),
+    }
+
+
 def landing_signature(lake: Path, feed: Feed) -> dict[str, str]:
     """Per date folder of ``feed``: a fingerprint of its files' names, sizes and mtimes."""
     base = lake / "landing" / feed.domain / feed.name

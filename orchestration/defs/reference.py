@@ -5,6 +5,7 @@ them again is a no-op when nothing new landed."""
 
 import dagster as dg
 
+from orchestration.defs.landing import landing_metadata
 from orchestration.defs.protection import record_manifest
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
@@ -22,9 +23,7 @@ def bronze_divisions(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
     level, parent, centroid — as received, with lineage."""
     result = land_feed(lakehouse.root, DIVISIONS, None, context.log.info)
     record_manifest(context, lakehouse.root)
-    return dg.MaterializeResult(
-        metadata={"landed_files": result.landed_files, "records": result.records}
-    )
+    return dg.MaterializeResult(metadata=landing_metadata(result))
 
 
 @dg.asset(

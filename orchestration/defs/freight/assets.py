@@ -6,6 +6,7 @@ the reference divisions before the monitoring (distances between counties)."""
 
 import dagster as dg
 
+from orchestration.defs.landing import landing_metadata
 from orchestration.defs.protection import record_manifest
 from orchestration.defs.reference import silver_divisions
 from orchestration.defs.writer import on_commit_conflict
@@ -27,16 +28,7 @@ DOCUMENT_TABLES = (
 def _land(context: dg.AssetExecutionContext, lakehouse: LakehouseResource, feed):
     result = land_feed(lakehouse.root, feed, None, context.log.info)
     record_manifest(context, lakehouse.root)
-    return dg.MaterializeResult(
-        metadata={
-            "landed_files": result.landed_files,
-            "skipped_files": result.skipped_files,
-            "rejected_files": result.rejected_files,
-            "records": result.records,
-            "malformed_lines": result.malformed,
-            "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in result.errors) or "none"),
-        }
-    )
+    return dg.MaterializeResult(metadata=landing_metadata(result))
 
 
 @dg.asset(key=["bronze", "freight__senders"], group_name=GROUP, kinds={"delta", "python"})

@@ -6,6 +6,8 @@ the issuance records of every pending file.
 
 import dagster as dg
 
+from orchestration.defs.landing import landing_metadata
+from orchestration.defs.protection import record_manifest
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed
@@ -17,24 +19,14 @@ GX_AUTHORITIES = "gx_licences__authorities"
 GX_LICENCES = "gx_licences__licences"
 
 
-def _landing_metadata(result) -> dict:
-    return {
-        "landed_files": result.landed_files,
-        "skipped_files": result.skipped_files,
-        "rejected_files": result.rejected_files,
-        "records": result.records,
-        "malformed_lines": result.malformed,
-        "errors": dg.MetadataValue.md("\n".join(f"- {e}" for e in result.errors) or "none"),
-    }
-
-
 @dg.asset(key=["bronze", "licences__authorities"], group_name=GROUP, kinds={"delta", "python"})
 @on_commit_conflict(retry=True)
 def bronze_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
     """Authority key files (`licences/authorities`, every date folder not yet landed): key_id,
     authority code and name, SM2 public key, validity — as received, with lineage."""
     result = land_feed(lakehouse.root, AUTHORITIES, None, context.log.info)
-    return dg.MaterializeResult(metadata=_landing_metadata(result))
+    record_manifest(context, lakehouse.root)
+    return dg.MaterializeResult(metadata=landing_metadata(result))
 
 
 @dg.multi_asset(
@@ -90,7 +82,8 @@ def bronze_issuance(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
     record per line, with the signed text (canonical) and personal fields kept only encrypted,
     hashed and masked; malformed lines go to quarantine."""
     result = land_feed(lakehouse.root, ISSUANCE, None, context.log.info)
-    return dg.MaterializeResult(metadata=_landing_metadata(result))
+    record_manifest(context, lakehouse.root)
+    return dg.MaterializeResult(metadata=landing_metadata(result))
 
 
 @dg.multi_asset(

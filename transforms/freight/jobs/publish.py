@@ -159,20 +159,26 @@ def publish_senders(lake: Path, progress: Callable[[str], None] | None = None) -
         for r in good.values()
     ]
     _overwrite(lake, SENDER_TABLE.name, pa.Table.from_pylist(registered, SENDER_SCHEMA))
-    _replace_rule_failures(lake, SENDERS, bad)
+    _write_rule_failures(lake, SENDERS, bad)
     mark_published(lake, pending_files(lake, SENDERS).column("file_sm3").to_pylist(), now_beijing())
     say(f"{SENDER_TABLE.name}: {len(registered)} key(s), {len(bad)} record(s) quarantined")
     return len(registered)
 
 
-def _replace_rule_failures(lake: Path, feed: Feed, bad: list[tuple[dict, list[str]]]) -> None:
-    """The feed's rule-failure quarantine rows, rebuilt (landing's malformed lines stay)."""
+def _write_rule_failures(
+    lake: Path, feed: Feed, bad: list[tuple[dict, list[str]]], digests: list[str] | None = None
+) -> None:
+    """The feed's rule-failure quarantine rows: those of ``digests``' files replaced (None: every
+    file's — the feed is rebuilt whole); landing's malformed lines (``error`` set) stay."""
     table = registry.table(feed.quarantine_table)
     schema = quarantine_schema(feed)
     location = str(table.location(lake))
     if not table.exists(lake):
         write_deltalake(location, schema.empty_table())
-    DeltaTable(location).delete("error IS NULL")
+    condition = "error IS NULL"
+    if digests is not None:
+        condition += f" AND _file_sm3 IN ({', '.join(repr(d) for d in digests)})"
+    DeltaTable(location).delete(condition)
     if not bad:
         return
     now = now_beijing()
@@ -181,10 +187,7 @@ def _replace_rule_failures(lake: Path, feed: Feed, bad: list[tuple[dict, list[st
             "failed_rules": failed,
             "raw_record": str({k: row.get(k) for k in feed.fields}),
             "error": None,
-            "_source_file": row["_source_file"],
-            "_line": row["_line"],
-            "_file_sm3": row["_file_sm3"],
-            "_landed_at": row["_landed_at"],
+            **{c: row[c] for c in LINEAGE[:4]},
             "_quarantined_at": now,
         }
         for row, failed in bad
@@ -513,7 +516,7 @@ def publish_positions(
     bad = [
         (row, [n for n in checks if not passed[n][i]]) for i, row in enumerate(failing.to_pylist())
     ]
-    _append_rule_failures(lake, NATIONAL_POSITIONS, bad, pending)
+    _write_rule_failures(lake, NATIONAL_POSITIONS, bad, pending)
     mark_published(lake, pending, now_beijing())
     register_tables(spark, lake)
     say(f"{POSITIONS.name}: +{good.num_rows} point(s), {len(bad)} quarantined")
@@ -530,34 +533,6 @@ def _first_per_key(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
     firsts = numbered.group_by(list(key), use_threads=False).aggregate([("_row", "min")])
     keep = pc.is_in(numbered.column("_row"), firsts.column("_row_min"))
     return numbered.filter(keep).drop(["_row"])
-
-
-def _append_rule_failures(
-    lake: Path, feed: Feed, bad: list[tuple[dict, list[str]]], digests: list[str]
-) -> None:
-    """This batch's rule-failure quarantine rows (replaced when the batch is published again)."""
-    table = registry.table(feed.quarantine_table)
-    schema = quarantine_schema(feed)
-    location = str(table.location(lake))
-    if not table.exists(lake):
-        write_deltalake(location, schema.empty_table())
-    DeltaTable(location).delete(
-        f"error IS NULL AND _file_sm3 IN ({', '.join(repr(d) for d in digests)})"
-    )
-    if not bad:
-        return
-    now = now_beijing()
-    rows = [
-        {
-            "failed_rules": failed,
-            "raw_record": str({k: row.get(k) for k in feed.fields}),
-            "error": None,
-            **{c: row[c] for c in LINEAGE[:4]},
-            "_quarantined_at": now,
-        }
-        for row, failed in bad
-    ]
-    write_deltalake(location, pa.Table.from_pylist(rows, schema), mode="append")
 
 
 # ---- tables ---------------------------------------------------------------------------------
@@ -595,10 +570,7 @@ def ensure_tables(lake: Path) -> None:
                 ("lon", pa.float64()),
                 ("lat", pa.float64()),
                 ("speed", pa.float64()),
-                ("_source_file", pa.string()),
-                ("_line", pa.int64()),
-                ("_file_sm3", pa.string()),
-                ("_landed_at", TS),
+                *LINEAGE_TYPES[:4],
             ]
         )
         write_deltalake(
