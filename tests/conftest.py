@@ -51,23 +51,46 @@ SCENARIO = {"start": "2026-09-29", "days": 3, "vehicles": 12, "seed": 5}
 
 
 @pytest.fixture(scope="session")
-def pipeline_lake(tmp_path_factory) -> Path:
-    """A generated lake (SCENARIO) after a full `lakehouse run` on Sail. Shared, read-only: tests
-    that compare other engines with it (tests/orchestration/bench, tests/compat) must not write into it."""
+def pipeline_scenario() -> dict:
+    """The `lakehouse generate` arguments of `pipeline_lake` (SCENARIO)."""
+    return dict(SCENARIO)
+
+
+def _lakehouse(*commands: list) -> None:
+    """Run `lakehouse` commands in this process, as a user would: the lake's own Dagster home,
+    the venv's dbt on PATH (the pipeline's dbt resource runs the `dbt` next to this interpreter)."""
     from click.testing import CliRunner
 
     from orchestration.cli import main
 
-    lake = tmp_path_factory.mktemp("pipeline") / "lake"
     with pytest.MonkeyPatch.context() as env:
         env.delenv("DAGSTER_HOME", raising=False)
-        # the pipeline's dbt resource runs the `dbt` executable next to this interpreter
         env.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        for args in (
-            ["generate", "--lake", lake, "--start", SCENARIO["start"], "--days", SCENARIO["days"],
-             "--vehicles", SCENARIO["vehicles"], "--seed", SCENARIO["seed"]],
-            ["run", "--lake", lake],
-        ):  # fmt: skip
+        for args in commands:
             result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
             assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="session")
+def fixture_pipeline_lake(tmp_path_factory) -> Path:
+    """The hand-built landing fixture after one `lakehouse run` (its counts are checked in
+    orchestration/test_pipeline_e2e.py). Shared, read-only: a test that writes (a second run,
+    concurrent runs) does so on its own `fixture_lake` or a copy."""
+    lake = tmp_path_factory.mktemp("fixture_pipeline") / "lake"
+    shutil.copytree(FIXTURES / "landing", lake / "landing")
+    _lakehouse(["run", "--lake", lake])
+    return lake
+
+
+@pytest.fixture(scope="session")
+def pipeline_lake(tmp_path_factory) -> Path:
+    """A generated lake (SCENARIO) after a full `lakehouse run` on Sail. Shared, read-only: tests
+    that compare other engines with it (tests/orchestration/bench, tests/compat) or read reports
+    from it must not write into it."""
+    lake = tmp_path_factory.mktemp("pipeline") / "lake"
+    _lakehouse(
+        ["generate", "--lake", lake, "--start", SCENARIO["start"], "--days", SCENARIO["days"],
+         "--vehicles", SCENARIO["vehicles"], "--seed", SCENARIO["seed"]],
+        ["run", "--lake", lake],
+    )  # fmt: skip
     return lake

@@ -4,21 +4,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from click.testing import CliRunner
 from nbclient import NotebookClient
-
-from orchestration.cli import main
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 pytestmark = pytest.mark.slow
 
 
-def test_explore_positions_runs(fixture_lake, monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    result = CliRunner().invoke(main, ["run", "--lake", str(fixture_lake)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    monkeypatch.setenv("LAKEHOUSE_LAKE", str(fixture_lake))
+def test_explore_positions_runs(fixture_pipeline_lake, monkeypatch):
+    # the fixture landing after one `lakehouse run` (tests/conftest.py; the notebook only reads)
+    monkeypatch.setenv("LAKEHOUSE_LAKE", str(fixture_pipeline_lake))
     nb = nbformat.read(NOTEBOOKS / "01_explore_positions.ipynb", as_version=4)
     NotebookClient(
         nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}

@@ -1,4 +1,5 @@
-"""Issue-3 acceptance on a generated lake that spans a month boundary:
+"""Issue-3 acceptance on a generated lake that spans a month boundary (`pipeline_lake`, shared and
+only read here: tests/conftest.py's SCENARIO, 2026-09-29 … 2026-10-01, 12 vehicles, seed 5):
 
 - the report of any period is reproducible byte for byte from the same landing files;
 - a late-arriving (补传) file for an old day changes exactly that day's and its month's numbers;
@@ -15,7 +16,7 @@ from orchestration.cli import main
 
 pytestmark = pytest.mark.slow
 
-DAYS = ["2026-09-29", "2026-09-30", "2026-10-01", "2026-10-02"]
+DAYS = ["2026-09-29", "2026-09-30", "2026-10-01"]  # pipeline_lake's landing days
 MONTHS = ["2026-09", "2026-10"]
 LEVELS = ["county", "enterprise", "platform"]
 LATE_DAY = "2026-09-29"
@@ -62,19 +63,18 @@ def late_file(lake) -> None:
 
 
 def test_reports_are_reproducible_and_a_late_file_changes_only_its_day_and_month(
-    tmp_path, monkeypatch
+    pipeline_lake, tmp_path, monkeypatch
 ):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    lake, twin = tmp_path / "lake", tmp_path / "twin"
-    cli("generate", "--lake", lake, "--start", DAYS[0], "--days", len(DAYS), "--vehicles", 12,
-        "--seed", 5)  # fmt: skip
-    shutil.copytree(lake / "landing", twin / "landing")
-    cli("run", "--lake", lake)
-    before = reports(lake)
+    positions = pipeline_lake / "landing/telematics/positions"
+    assert sorted(d.name for d in positions.iterdir()) == DAYS
+    before = reports(pipeline_lake)
     assert all(json.loads(text) for (level, _), text in before.items() if level != "enterprise")
 
-    cli("run", "--lake", twin)
-    assert reports(twin) == before  # same landing files, same bytes
+    lake = tmp_path / "lake"  # a twin: the same landing files, its own run
+    shutil.copytree(pipeline_lake / "landing", lake / "landing")
+    cli("run", "--lake", lake)
+    assert reports(lake) == before  # same landing files, same bytes
 
     late_file(lake)
     cli("run", "--lake", lake)
@@ -84,11 +84,9 @@ def test_reports_are_reproducible_and_a_late_file_changes_only_its_day_and_month
     assert ("county", LATE_DAY) in changed and ("platform", LATE_DAY) in changed
 
 
-def test_explain_accounts_for_every_counted_vehicle(tmp_path, monkeypatch):
+def test_explain_accounts_for_every_counted_vehicle(pipeline_lake, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    lake = tmp_path / "lake"
-    cli("generate", "--lake", lake, "--start", DAYS[0], "--days", 2, "--vehicles", 10, "--seed", 9)
-    cli("run", "--lake", lake)
+    lake = pipeline_lake
     for level in LEVELS:
         for row in json.loads(cli("report", "telematics", "--lake", lake, "--level", level,
                                   "--period", "2026-09")):  # fmt: skip

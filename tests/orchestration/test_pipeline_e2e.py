@@ -7,6 +7,7 @@ notes.txt: rejected (unsupported type).
 """
 
 import json
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +16,16 @@ from orchestration.cli import main
 
 pytestmark = pytest.mark.slow
 
+FREIGHT_TABLES = (
+    *(f"quarantine.freight__{t}" for t in ("envelopes", "national_positions", "senders")),
+    *(f"silver.freight__{t}" for t in (
+        "anomalies", "drivers", "envelopes", "fund_flow_waybills", "fund_flows",
+        "national_positions", "payments", "senders", "vehicles", "waybill_drivers",
+        "waybill_vehicles", "waybills")),
+    *(f"gold.freight__{t}" for t in (
+        "alarm_days", "alarms", "anomalies", "operator_days", "operator_months", "operator_stats")),
+    "silver.reference__divisions",
+)  # fmt: skip
 EXPECTED_ROWS = {
     "ops.landing__files": 4,  # p1(-copy), p2, vehicles, counties
     "ops.landing__rejected_files": 1,
@@ -59,6 +70,9 @@ EXPECTED_ROWS = {
     "silver.licences__records": 0,
     "gold.licences__operation_quality": 0,
     "gold.licences__licences": 0,
+    # freight: no freight file in the fixture; every table its jobs, dbt and the reports read
+    # exists, empty (and the shared divisions)
+    **dict.fromkeys(FREIGHT_TABLES, 0),
 }
 
 
@@ -77,13 +91,14 @@ def query(lake, sql):
     return json.loads(cli("query", "--lake", str(lake), "--format", "json", sql))
 
 
-def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
+def test_fixture_lake_end_to_end(fixture_pipeline_lake, tmp_path, monkeypatch):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    cli("run", "--lake", str(fixture_lake))
-    assert rows(fixture_lake) == EXPECTED_ROWS
+    # the fixture landing after one `lakehouse run` (tests/conftest.py; shared: only read here)
+    lake = fixture_pipeline_lake
+    assert rows(lake) == EXPECTED_ROWS
 
     quarantined = query(
-        fixture_lake,
+        lake,
         "SELECT _line, failed_rules FROM quarantine.telematics__positions "
         "WHERE _source_file LIKE '%p1%' ORDER BY _line",
     )
@@ -97,7 +112,7 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
         (13, ["speed_in_range", "direction_in_range"]),
     ]
     counties = query(
-        fixture_lake,
+        lake,
         "SELECT county_name, vehicles, online_vehicles, points, qualified_points, qualified_rate "
         "FROM gold.telematics__county_days ORDER BY county_code",
     )
@@ -110,18 +125,20 @@ def test_fixture_lake_end_to_end(fixture_lake, monkeypatch):
     # 蕉城区: entry 5 + online 10 + track 40 + data 0 (0.75 < 0.8) + drift 15 = 70
     # 福安市: one qualified point, no km → track null; 5 + 10 + 0 (0.25) + 15 = 30 of 60 → 50
     # 福鼎市: its two qualified points are at one place → 0 km → track null; 30 of 60 → 50
-    day = json.loads(cli("report", "telematics", "--lake", str(fixture_lake), "--level", "county",
+    day = json.loads(cli("report", "telematics", "--lake", str(lake), "--level", "county",
                          "--period", "2026-11-02"))  # fmt: skip
     assert [(r["subject_name"], r["data_qualification_rate"], r["score"], r["passed"]) for r in day] == [
         ("蕉城区", 0.75, 70.0, False), ("福安市", 0.25, 50.0, False),
         ("福鼎市", round(2 / 3, 6), 50.0, False)]  # fmt: skip
 
-    # a second run on the same landing files changes no table
-    cli("run", "--lake", str(fixture_lake))
-    assert rows(fixture_lake) == EXPECTED_ROWS
-    verified = json.loads(cli("verify", "--lake", str(fixture_lake), "--format", "json"))
+    # a second run on the same landing files changes no table (on a copy: the first is shared)
+    again = tmp_path / "lake"
+    shutil.copytree(lake, again)
+    cli("run", "--lake", str(again))
+    assert rows(again) == EXPECTED_ROWS
+    verified = json.loads(cli("verify", "--lake", str(again), "--format", "json"))
     assert (verified["mismatches"], verified["commits_checked"]) == ([], 3)
-    status = json.loads(cli("status", "--lake", str(fixture_lake), "--format", "json"))
+    status = json.loads(cli("status", "--lake", str(again), "--format", "json"))
     assert status["last_run"]["status"] == "SUCCESS"
 
 
@@ -136,31 +153,40 @@ def test_clear_errors(tmp_path):
     assert result.exit_code == 1 and "after" in result.output
 
 
-def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch):
+def test_generated_lake_matches_the_generators_bookkeeping(
+    pipeline_lake, pipeline_scenario, tmp_path, monkeypatch
+):
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    lake = tmp_path / "lake"
+    # pipeline_lake (tests/conftest.py): a generated lake after one run, shared and only read
+    # here. The generator is deterministic: the same arguments on a scratch lake give the same
+    # telematics landing files, byte for byte, and the bookkeeping of pipeline_lake's.
+    scratch = tmp_path / "lake"
     summary = json.loads(
         cli(
             "generate",
             "--lake",
-            str(lake),
+            str(scratch),
             "--start",
-            "2026-10-05",
+            pipeline_scenario["start"],
             "--days",
-            "2",
+            str(pipeline_scenario["days"]),
             "--vehicles",
-            "8",
+            str(pipeline_scenario["vehicles"]),
             "--seed",
-            "11",
-            "--bad-rate",
-            "0.02",
+            str(pipeline_scenario["seed"]),
             "--json",
         )
     )
+    landed = sorted(p for p in (pipeline_lake / "landing/telematics").rglob("*") if p.is_file())
+    generated = sorted(p for p in (scratch / "landing/telematics").rglob("*") if p.is_file())
+    assert [p.relative_to(pipeline_lake) for p in landed] == [
+        p.relative_to(scratch) for p in generated
+    ]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(landed, generated, strict=True))
+    lake = pipeline_lake
     assert summary["malformed_lines"] > 0 and summary["duplicate_records"] > 0
     assert all(n > 0 for n in summary["unqualified_by_rule"].values())
 
-    cli("run", "--lake", str(lake))
     got = rows(lake)
     # position files and decoded frames both land into positions
     assert got["bronze.telematics__positions"] == (
@@ -202,5 +228,7 @@ def test_generated_lake_matches_the_generators_bookkeeping(tmp_path, monkeypatch
     } == summary["county_days_all"]
 
     # generating again without --force refuses to overwrite the landing zone
-    result = CliRunner().invoke(main, ["generate", "--lake", str(lake), "--start", "2026-10-05"])
+    result = CliRunner().invoke(
+        main, ["generate", "--lake", str(scratch), "--start", pipeline_scenario["start"]]
+    )
     assert result.exit_code == 1 and "--force" in result.output

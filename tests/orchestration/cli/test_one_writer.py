@@ -98,15 +98,10 @@ def snapshot(lake: Path) -> dict[str, list]:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory) -> dict[str, list]:
-    """The fixture lake after one `lakehouse run` on its own."""
-    import shutil
-
-    lake = tmp_path_factory.mktemp("clean") / "lake"
-    shutil.copytree(REPO / "tests" / "fixtures" / "landing", lake / "landing")
-    code, output = finish(lakehouse("run", "--lake", str(lake)))
-    assert code == 0, output
-    return snapshot(lake)
+def clean_run(fixture_pipeline_lake) -> dict[str, list]:
+    """The fixture lake after one `lakehouse run` on its own: the session's shared clean run
+    (tests/conftest.py), only read here."""
+    return snapshot(fixture_pipeline_lake)
 
 
 @pytest.mark.slow
