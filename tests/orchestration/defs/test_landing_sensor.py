@@ -42,7 +42,7 @@ def test_sensor_requests_runs_per_domain_and_changed_day(tmp_path):
     assert {r.job_name for r in requests if r.partition_key} == {"telematics_positions_daily"}
     # licences has no file yet: nothing of it is requested
     assert [r.job_name for r in requests if not r.partition_key] == ["telematics_master"]
-    assert set(json.loads(cursor)) == {"licences", "telematics"}
+    assert set(json.loads(cursor)) == {"freight", "licences", "telematics"}
 
     assert _evaluate(sensor, lake, cursor)[0] == []  # nothing changed: nothing requested
 
@@ -69,3 +69,19 @@ def test_licence_files_request_the_licences_job(tmp_path):
     keys.mkdir(parents=True)
     (keys / "authorities.jsonl").write_text("{}\n")
     assert [r.job_name for r in _evaluate(sensor, lake, cursor)[0]] == ["licences"]
+
+
+def test_freight_files_request_the_freight_job(tmp_path):
+    lake = tmp_path / "lake"
+    folder = lake / "landing/freight/envelopes/2026-11-03"
+    folder.mkdir(parents=True)
+    (folder / "envelope.json").write_text("{}")
+    sensor = build_landing_sensor([m.LANDING for m in domain_modules()])
+
+    requests, cursor = _evaluate(sensor, lake)
+    assert [(r.job_name, r.partition_key) for r in requests] == [("freight", None)]
+    assert _evaluate(sensor, lake, cursor)[0] == []
+    points = lake / "landing/freight/national_positions/2026-11-03"
+    points.mkdir(parents=True)
+    (points / "points.jsonl").write_text("{}\n")
+    assert [r.job_name for r in _evaluate(sensor, lake, cursor)[0]] == ["freight"]
