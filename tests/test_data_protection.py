@@ -19,6 +19,9 @@ from deltalake import DeltaTable
 from transforms.domains import DOMAINS
 from transforms.lake import registry
 
+ORGANISATION_NAME = re.compile(r"公司|有限|集团|中心|合作社|厂|站|局|平台|物流|运输")
+USCC = re.compile(r"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}")
+
 
 def clear_values(lake: Path) -> tuple[set[str], set[str]]:
     """(numbers, names) the landing files hold in the domains' sensitive fields, on the rows where
@@ -51,22 +54,20 @@ def clear_values(lake: Path) -> tuple[set[str], set[str]]:
             for s in feed.sensitive:
                 hidden = s.sensitive_rows(table).to_pylist()
                 for value, hide in zip(table.column(s.field).to_pylist(), hidden, strict=True):
-                    if not hide or value is None or not value.strip() or s.kind == "record":
-                        continue
-                    text = value.strip()
-                    digits = re.sub(r"\D", "", text)
-                    if s.kind == "name" or len(digits) < 7:
-                        names.add(text)
-                    else:
-                        numbers.add(digits.lstrip("0"))
+                    if hide and s.kind != "record":
+                        _add(value, s.kind, numbers, names)
     freight_numbers, freight_names = freight_clear_values(lake)
     return numbers | freight_numbers, names | freight_names
 
 
 def _add(value: str | None, kind: str, numbers: set[str], names: set[str]) -> None:
+    """A personal value to look for. An organisation's name or USCC is not personal (licences.md)
+    even in a field protected fail-safe (a vehicle's holder, a consignor, a carrier): skipped."""
     if value is None or not value.strip():
         return
     text = value.strip()
+    if ORGANISATION_NAME.search(text) or USCC.fullmatch(text):
+        return
     digits = re.sub(r"\D", "", text)
     if kind == "name" or len(digits) < 7:
         names.add(text)

@@ -31,12 +31,14 @@ ISSUANCE_FIELDS = (
     "version", "received_at", "signer_key_id", "signature", "canonical",
 )  # fmt: skip
 
-# a holder's key and name are personal unless the holder is an organisation or a vehicle
-# (fail-safe: a missing or misspelt holder_type keeps them protected)
+# a holder's key is personal unless the holder is an organisation or a vehicle (a USCC, a plate);
+# its name unless the holder is an organisation: a vehicle's holder name is its owner's, often a
+# person (个体运输户). Fail-safe: a missing or misspelt holder_type keeps both protected.
 NOT_PERSON = ("holder_type", ("organisation", "vehicle"))
+ORGANISATION = ("holder_type", ("organisation",))
 ISSUANCE_SENSITIVE = (
     Sensitive("holder_key", "id_number", unless=NOT_PERSON),  # ID of a person; USCC, plate: clear
-    Sensitive("holder_name", "name", unless=NOT_PERSON),
+    Sensitive("holder_name", "name", unless=ORGANISATION),
     Sensitive("holder_phone", "phone"),
     Sensitive("legal_representative", "name"),
     Sensitive("contact_phone", "phone"),
