@@ -21,6 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -209,7 +210,11 @@ def _publish_pass(
     checked = checked_batch(lake, digests, keys, protection, rules)
     staging = staging_location(lake)
     shutil.rmtree(staging, ignore_errors=True)
-    batch = spark.createDataFrame(checked)
+    # staged as Parquet, not sent inline: a province's licences (≈ 200 k records) would make a
+    # plan of hundreds of MB, beyond what Spark Connect accepts in one message
+    staging.mkdir(parents=True)
+    pq.write_table(checked, staging / "checked.parquet")
+    batch = spark.read.parquet(str(staging / "checked.parquet"))
     tagged_frame = issuance.tag_issuance(issuance.typed_issuance(batch, rules), rules)
     tagged_frame.write.mode("overwrite").parquet(str(staging / "batch"))
     tagged = spark.read.parquet(str(staging / "batch"))
