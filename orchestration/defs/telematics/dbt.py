@@ -22,7 +22,12 @@ def dbt_telematics(
     dbt runs against the same engine endpoint and lake as this process; its tests are asset checks.
     """
     os.environ.update(lakehouse.dbt_env())
-    lakehouse.spark()  # starts the embedded engine (if local) and registers the lake's tables
+    spark = lakehouse.spark()  # starts the embedded engine (if local), registers the lake's tables
+    # a lake that has had no position yet (another domain's only) still gets empty marts
+    from transforms.telematics.jobs import facts, positions
+
+    positions.ensure_tables(spark, lakehouse.root, lakehouse.rules("telematics"))
+    facts.ensure_tables(lakehouse.root)
     # every threshold and weight comes from the rules file (with the jurisdiction's overrides)
     rules = dbt_vars(lakehouse.rules())
     yield from dbt.cli(["build", "--vars", rules], context=context).stream()

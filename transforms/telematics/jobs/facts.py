@@ -242,6 +242,15 @@ def _facts_pass(
     return written["vehicle_day_facts"], written["violation_events"], written["record_counts"]
 
 
+def ensure_tables(lake: Path) -> None:
+    """The three fact tables exist (empty) on a lake that has had no position yet — a lake of
+    another domain only: the marts read them."""
+    for table, schema in OUTPUTS.values():
+        path = table_location(lake, table)
+        if not _exists(path):
+            _create(path, schema)
+
+
 def publish_facts(
     spark: SparkSession,
     lake: Path,

@@ -75,7 +75,7 @@ def publish_positions(
     result = PublishResult(files=len(digests))
     if not digests:
         say("positions: nothing pending")
-        _ensure_tables(spark, lake, rules)
+        ensure_tables(spark, lake, rules)
         return result
     by_folder: dict[dt.date, list[str]] = {}
     folder_rows: dict[dt.date, int] = {}
@@ -224,7 +224,7 @@ def _publish_silver(spark: SparkSession, lake: Path, good: DataFrame, days: set[
     shutil.rmtree(staged, ignore_errors=True)
 
 
-def _ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:
+def ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:
     """Create silver and quarantine positions empty when no record has arrived yet."""
     missing = [t for t in (SILVER, QUARANTINE) if not t.exists(lake)]
     if not missing:
