@@ -398,6 +398,20 @@ def folder_dates(lake: Path, feed: Feed) -> list[dt.date]:
     return dates
 
 
+def unknown_feed_folders(lake: Path, domain: str, feeds: Iterable[Feed]) -> list[str]:
+    """Folders of ``landing/<domain>/`` that are no feed of the domain (a misspelt interface
+    name): the landing leaves them untouched and the caller warns about each."""
+    base = lake / "landing" / domain
+    known = {f.name for f in feeds}
+    if not base.is_dir():
+        return []
+    return sorted(
+        c.name
+        for c in base.iterdir()
+        if c.is_dir() and not c.name.startswith((".", "_")) and c.name not in known
+    )
+
+
 def candidate_files(
     lake: Path, feed: Feed, dates: Iterable[dt.date] | None
 ) -> list[tuple[dt.date, Path]]:
