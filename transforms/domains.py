@@ -7,10 +7,11 @@ pipeline, the CLI and the Superset serving all iterate it: adding a domain is it
 from transforms.freight.domain import DOMAIN as FREIGHT
 from transforms.lake.domain import Domain
 from transforms.licences.domain import DOMAIN as LICENCES
+from transforms.ridehailing.domain import DOMAIN as RIDEHAILING
 from transforms.telematics.domain import DOMAIN as TELEMATICS
 
 # licences first: a run verifies the licences the other domains check qualifications against
-DOMAINS: tuple[Domain, ...] = (LICENCES, TELEMATICS, FREIGHT)
+DOMAINS: tuple[Domain, ...] = (LICENCES, TELEMATICS, FREIGHT, RIDEHAILING)
 
 
 def domain(name: str) -> Domain:

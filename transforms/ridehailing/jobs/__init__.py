@@ -1,0 +1,1 @@
+"""The ride-hailing jobs: publish, evaluate."""

@@ -1,0 +1,342 @@
+"""Publish landed ride-hailing records: every interface's pending files → one row per natural key
+in silver (``silver.ridehailing__static_records`` for the 14 static interfaces, kept for ever —
+they date the history —, ``silver.ridehailing__records`` for the dynamic ones, kept ≥ 2 years),
+and the outage notices.
+
+A line lacking a field of its natural key cannot be a record: it goes to the interface's
+quarantine with ``missing_key:<Field>`` (a line that is not JSON was quarantined at landing). Every
+other line is a record, defective or not — the defects are what the evaluation measures, so they
+are kept with the record (:mod:`transforms.ridehailing.checks`), never dropped.
+
+补传 and re-sends: a later-received copy of a natural key is the same record: its field values
+replace the earlier copy's (contracts.md "newer wins"), ``first_received_at`` keeps the earliest
+reception (timeliness is measured on it) and ``copies`` counts them — so a record counts once
+everywhere, whatever order its copies land in. Re-running is idempotent: only pending files are
+read, and a file is marked published last (a crash in between publishes it again, and merging a
+copy already merged changes nothing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from deltalake import DeltaTable, write_deltalake
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from expectations.ridehailing import DIMENSION_COLUMNS, record_suite
+from expectations.suites import ValidationReport, validate_dataframe
+from transforms.lake import registry
+from transforms.lake.catalog import register_table
+from transforms.lake.clock import now_beijing
+from transforms.lake.landing import quarantine_schema
+from transforms.lake.ledger import mark_published, pending_files
+from transforms.lake.maintenance import rows_written_since, table_version
+from transforms.ridehailing.checks import RECORD_COLUMNS, key_missing, records
+from transforms.ridehailing.feeds import FEED_BY_INTERFACE, OUTAGES
+from transforms.ridehailing.interfaces import INTERFACES, Interface
+
+RECORDS = registry.table("silver.ridehailing__records")
+STATIC_RECORDS = registry.table("silver.ridehailing__static_records")
+OUTAGE_TABLE = registry.table("silver.ridehailing__outages")
+MERGE_KEY = ("interface", "natural_key")
+
+
+@dataclass
+class PublishResult:
+    """What one publish did."""
+
+    files: int = 0
+    lines: int = 0  # bronze lines read (re-sends included)
+    records: int = 0  # distinct natural keys written (new or updated)
+    quarantined: int = 0  # lines lacking a key field
+    by_interface: dict[str, int] = field(default_factory=dict)
+    outages: int = 0
+    reports: list[ValidationReport] = field(default_factory=list)
+
+
+def staging(lake: Path, name: str) -> Path:
+    return lake / "_staging" / f"ridehailing__{name}"
+
+
+def _quarantine(lake: Path, spec: Interface, bad: DataFrame, digests: list[str]) -> int:
+    """Lines without their natural key, as quarantine rows (the batch's earlier rows replaced)."""
+    feed = FEED_BY_INTERFACE[spec.name]
+    table = registry.table(feed.quarantine_table)
+    location = str(table.location(lake))
+    if not table.exists(lake):
+        write_deltalake(location, quarantine_schema(feed).empty_table())
+    quoted = ", ".join(f"'{d}'" for d in digests)
+    DeltaTable(location).delete(f"_file_sm3 IN ({quoted}) AND error IS NULL")
+    missing = [
+        F.when(F.trim(F.col(c)).isNull() | (F.trim(F.col(c)) == ""), F.lit(f"missing_key:{n}"))
+        for n, c in ((n, _stored_key(spec, n)) for n in spec.key)
+    ]
+    rows = bad.select(
+        F.filter(F.array(*missing), lambda x: x.isNotNull()).alias("failed_rules"),
+        F.to_json(F.struct(*[F.col(c) for c in feed.stored_fields])).alias("raw_record"),
+        *([F.lit(None).cast("string").alias("raw_record_sm4")] if feed.sensitive else []),
+        F.lit(None).cast("string").alias("error"),
+        "_source_file", "_line", "_file_sm3", "_landed_at",
+        F.lit(str(now_beijing().replace(tzinfo=None))).cast("timestamp").alias("_quarantined_at"),
+    )  # fmt: skip
+    before = table_version(table.location(lake))
+    rows.write.format("delta").mode("append").save(location)
+    return rows_written_since(table.location(lake), before)
+
+
+def _stored_key(spec: Interface, name: str) -> str:
+    f = spec.field(name)
+    return f"{name}_masked" if f.sensitive else name
+
+
+def _stage_interface(
+    spark: SparkSession,
+    lake: Path,
+    spec: Interface,
+    digests: list[str],
+    rules: dict[str, Any],
+    result: PublishResult,
+) -> bool:
+    """The interface's pending lines as record rows appended to the staging folder of its
+    target table; lines without a key to quarantine. True when any record was staged."""
+    feed = FEED_BY_INTERFACE[spec.name]
+    bronze = (
+        spark.read.format("delta")
+        .load(str(registry.table(feed.bronze_table).location(lake)))
+        .where(F.col("_file_sm3").isin(digests))
+    )
+    flagged = bronze.withColumn("_no_key", key_missing(spec))
+    result.quarantined += _quarantine(lake, spec, flagged.where("_no_key"), digests)
+    good = records(flagged.where(~F.col("_no_key")), spec, rules)
+    target = "static" if spec.is_static else "dynamic"
+    good.write.mode("append").parquet(str(staging(lake, target)))
+    return True
+
+
+def _one_per_key(staged: DataFrame) -> DataFrame:
+    """One row per natural key: the values of the copy received last (then landed last), the
+    earliest reception, the number of copies."""
+    key = list(MERGE_KEY)
+    latest_first = Window.partitionBy(*key).orderBy(
+        F.col("received_at").desc(),
+        F.col("_landed_at").desc(),
+        F.col("_file_sm3").desc(),
+        F.col("_line").desc(),
+    )
+    whole = Window.partitionBy(*key)
+    return (
+        staged.withColumn("_rank", F.row_number().over(latest_first))
+        .withColumn("first_received_at", F.min("first_received_at").over(whole))
+        .withColumn("copies", F.sum("copies").over(whole))
+        .where(F.col("_rank") == 1)
+        .select(*RECORD_COLUMNS)
+    )
+
+
+def _validate(
+    lines: DataFrame, mostly: float, say: Callable[[str], None]
+) -> list[ValidationReport]:
+    """Each interface's suite on the batch's record lines (reported, never holding it back)."""
+    sizes = {r["interface"]: r["n"] for r in lines.groupBy("interface").count()
+             .withColumnRenamed("count", "n").collect()}  # fmt: skip
+    checks = lines.select(
+        "interface",
+        (F.size("completeness_failed") == 0).alias(DIMENSION_COLUMNS["completeness"]),
+        (F.size("normativity_failed") == 0).alias(DIMENSION_COLUMNS["normativity"]),
+        (F.size("truth_failed") == 0).alias(DIMENSION_COLUMNS["truthfulness_own"]),
+    )
+    reports = []
+    for name in sorted(sizes):
+        report = validate_dataframe(
+            checks.where(F.col("interface") == name), record_suite(name, mostly)
+        )
+        if not report.success:
+            say(report.summary())
+        reports.append(report)
+    return reports
+
+
+def _merge(spark: SparkSession, lake: Path, table: registry.Table, batch: DataFrame) -> int:
+    """Merge one-row-per-key ``batch`` into ``table``: a newer copy replaces the values, the
+    earliest reception and the copy count are kept whichever lands first."""
+    location = table.location(lake)
+    if not table.exists(lake):
+        batch.limit(0).write.format("delta").partitionBy("period_month").save(str(location))
+    before = table_version(location)
+    batch.createOrReplaceTempView("_ridehailing_batch")
+    keep = {"first_received_at", "copies"}
+    newer = ", ".join(f"t.`{c}` = s.`{c}`" for c in RECORD_COLUMNS if c not in keep)
+    spark.sql(
+        f"""
+        MERGE INTO delta.`{location}` AS t
+        USING _ridehailing_batch AS s
+        ON t.interface = s.interface AND t.natural_key = s.natural_key
+        WHEN MATCHED AND s.received_at >= t.received_at THEN UPDATE SET {newer},
+            t.first_received_at = LEAST(t.first_received_at, s.first_received_at),
+            t.copies = t.copies + s.copies
+        WHEN MATCHED THEN UPDATE SET
+            t.first_received_at = LEAST(t.first_received_at, s.first_received_at),
+            t.copies = t.copies + s.copies
+        WHEN NOT MATCHED THEN INSERT *
+        """
+    )
+    register_table(spark, table.name, location)
+    return rows_written_since(location, before)
+
+
+def publish_records(
+    spark: SparkSession,
+    lake: Path,
+    rules: dict[str, Any],
+    dates: list[dt.date] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> PublishResult:
+    """Publish the pending files of every interface (all, or those of ``dates`` folders)."""
+    say = progress or (lambda _m: None)
+    result = PublishResult()
+    published: list[str] = []
+    for target in ("static", "dynamic"):
+        shutil.rmtree(staging(lake, target), ignore_errors=True)
+    staged = {"static": False, "dynamic": False}
+    for spec in INTERFACES:
+        pending = pending_files(lake, FEED_BY_INTERFACE[spec.name], dates)
+        digests = pending.column("file_sm3").to_pylist()
+        if not digests:
+            continue
+        lines = sum(int(r or 0) for r in pending.column("records").to_pylist())
+        result.files += len(digests)
+        result.lines += lines
+        result.by_interface[spec.name] = lines
+        if _stage_interface(spark, lake, spec, digests, rules, result):
+            staged["static" if spec.is_static else "dynamic"] = True
+        published.extend(digests)
+    mostly = float(rules["quality"]["min_pass_fraction"])
+    for target, table in (("static", STATIC_RECORDS), ("dynamic", RECORDS)):
+        if staged[target]:
+            lines = spark.read.parquet(str(staging(lake, target)))
+            result.reports.extend(_validate(lines, mostly, say))
+            batch = _one_per_key(lines)
+            result.records += _merge(spark, lake, table, batch)
+        shutil.rmtree(staging(lake, target), ignore_errors=True)
+    result.outages = publish_outages(lake)
+    ensure_tables(spark, lake, rules)
+    if published:
+        mark_published(lake, published, now_beijing())
+    say(
+        f"ridehailing: {result.lines:,} line(s) from {result.files} file(s) → "
+        f"{result.records:,} record(s) written, {result.quarantined:,} without their key "
+        f"quarantined; {result.outages} outage notice(s)"
+    )
+    return result
+
+
+def ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> None:
+    """The record tables exist (empty) before the first record arrives."""
+    from transforms.lake.landing import empty_bronze
+
+    for table, spec in ((STATIC_RECORDS, INTERFACES[0]), (RECORDS, INTERFACES[-1])):
+        if table.exists(lake):
+            continue
+        empty = records(empty_bronze(spark, FEED_BY_INTERFACE[spec.name]), spec, rules)
+        empty.select(*RECORD_COLUMNS).write.format("delta").partitionBy("period_month").save(
+            str(table.location(lake))
+        )
+        register_table(spark, table.name, table.location(lake))
+
+
+# ---- outage notices -------------------------------------------------------------------------
+
+OUTAGE_SCHEMA = pa.schema(
+    [
+        ("company_id", pa.string()),
+        ("planned", pa.bool_()),
+        ("notified_at", pa.timestamp("us")),
+        ("start", pa.timestamp("us")),
+        ("end", pa.timestamp("us")),
+        ("_source_file", pa.string()),
+        ("_line", pa.int64()),
+    ]
+)
+
+
+def _f14(value: str | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime((value or "").strip(), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+
+
+def _planned(value: str | None) -> bool | None:
+    text = (value or "").strip().lower()
+    return {"true": True, "1": True, "false": False, "0": False}.get(text)
+
+
+def publish_outages(lake: Path) -> int:
+    """Rebuild silver.ridehailing__outages from every notice received (small): one per (company,
+    start), the notice landed last winning; a notice that is not one (no company, times that are
+    not F14, end before start) goes to quarantine with the rules it breaks."""
+    bronze = registry.table(OUTAGES.bronze_table)
+    rows = []
+    if bronze.exists(lake):
+        rows = DeltaTable(str(bronze.location(lake))).to_pyarrow_table().to_pylist()
+    good: dict[tuple, dict] = {}
+    bad: list[tuple[dict, list[str]]] = []
+    for row in sorted(rows, key=lambda r: (r["_landed_at"], r["_source_file"], r["_line"])):
+        times = {n: _f14(row.get(n)) for n in ("notified_at", "start", "end")}
+        failed = [f"time:{n}" for n, v in times.items() if v is None]
+        if not (row.get("CompanyId") or "").strip():
+            failed.insert(0, "missing:CompanyId")
+        if _planned(row.get("planned")) is None:
+            failed.append("code:planned")
+        if not failed and times["end"] < times["start"]:
+            failed.append("order:end")
+        if failed:
+            bad.append((row, failed))
+            continue
+        company = row["CompanyId"].strip()
+        good[(company, times["start"])] = {
+            "company_id": company,
+            "planned": _planned(row.get("planned")),
+            **times,
+            "_source_file": row["_source_file"],
+            "_line": row["_line"],
+        }
+    write_deltalake(
+        str(OUTAGE_TABLE.location(lake)),
+        pa.Table.from_pylist(list(good.values()), OUTAGE_SCHEMA),
+        mode="overwrite",
+        schema_mode="overwrite",
+    )
+    _outage_rule_failures(lake, bad)
+    mark_published(lake, pending_files(lake, OUTAGES).column("file_sm3").to_pylist(), now_beijing())
+    return len(good)
+
+
+def _outage_rule_failures(lake: Path, bad: list[tuple[dict, list[str]]]) -> None:
+    table = registry.table(OUTAGES.quarantine_table)
+    location = str(table.location(lake))
+    schema = quarantine_schema(OUTAGES)
+    if not table.exists(lake):
+        write_deltalake(location, schema.empty_table())
+    DeltaTable(location).delete("error IS NULL")
+    if not bad:
+        return
+    now = now_beijing()
+    rows = [
+        {
+            "failed_rules": failed,
+            "raw_record": str({k: row.get(k) for k in OUTAGES.fields}),
+            "error": None,
+            **{c: row[c] for c in ("_source_file", "_line", "_file_sm3", "_landed_at")},
+            "_quarantined_at": now,
+        }
+        for row, failed in bad
+    ]
+    write_deltalake(location, pa.Table.from_pylist(rows, schema), mode="append")
