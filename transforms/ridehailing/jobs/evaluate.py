@@ -16,9 +16,9 @@ here come the rules that need other records, then the rates:
 - timeliness: the first-received copy within the group's limit (``late:<limit>s``), or inside a
   planned outage notified in time and back-filled in time; no event time: ``no_event_time``.
 
-Every run rebuilds the evaluation of every period from silver (records of a back-fill, a late
-static record or a new licence can change any earlier month); the tables are small beside the
-records they summarise.
+Every run rebuilds the evaluation of every period that still has records in silver (records of a
+back-fill, a late static record or a new licence can change any earlier month); the evaluation of
+a month whose records have passed retention (2 years) is kept as it was computed.
 """
 
 from __future__ import annotations
@@ -29,6 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
@@ -361,8 +364,8 @@ def evaluate(
     _write(spark, lake, DEFECTS, defects, partition_by=("period_month",))
 
     periods = company_periods(evaluated, versions, static, rules)
-    _write(spark, lake, COMPANY_PERIODS, periods)
-    _write(spark, lake, OVERVIEW, overview(evaluated, versions))
+    _write_periods(spark, lake, COMPANY_PERIODS, periods)
+    _write_periods(spark, lake, OVERVIEW, overview(evaluated, versions))
     counts = (
         spark.read.format("delta")
         .load(str(COMPANY_PERIODS.location(lake)))
@@ -388,6 +391,25 @@ def _write(
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(str(table.location(lake)))
+    register_table(spark, table.name, table.location(lake))
+
+
+def _write_periods(
+    spark: SparkSession, lake: Path, table: registry.Table, frame: DataFrame
+) -> None:
+    """Replace the periods ``frame`` holds; keep the others (a month whose records have passed
+    retention keeps the evaluation computed while they existed)."""
+    fresh = frame.toArrow()
+    fresh = fresh.cast(pa.schema([f.with_nullable(True) for f in fresh.schema]))
+    location = str(table.location(lake))
+    if table.exists(lake):
+        computed = pa.array(sorted(set(fresh.column("period").to_pylist())), pa.string())
+        kept = DeltaTable(location).to_pyarrow_table(
+            filter=~pc.field("period").isin(computed)
+        )
+        if kept.num_rows:
+            fresh = pa.concat_tables([kept.select(fresh.column_names).cast(fresh.schema), fresh])
+    write_deltalake(location, fresh, mode="overwrite", schema_mode="overwrite")
     register_table(spark, table.name, table.location(lake))
 
 
