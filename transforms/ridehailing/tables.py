@@ -67,7 +67,6 @@ TABLES: tuple[Table, ...] = (
     Table("silver.ridehailing__defects",
           "One row per failed record and rule (--defects): company, interface, record key "
           "(personal parts masked), dimension, rule, source file and line.",
-          partition_by=("period_month",),
           key=("interface", "natural_key", "dimension", "rule")),
     Table("gold.ridehailing__company_periods",
           "Monthly and annual data-quality evaluation per platform company: records, the four "

@@ -361,7 +361,7 @@ def evaluate(
             "period_month", "event_time",
         )  # fmt: skip
         defects = rows if defects is None else defects.unionByName(rows)
-    _write(spark, lake, DEFECTS, defects, partition_by=("period_month",))
+    _write(spark, lake, DEFECTS, defects)
 
     periods = company_periods(evaluated, versions, static, rules)
     _write_periods(spark, lake, COMPANY_PERIODS, periods)
@@ -376,7 +376,11 @@ def evaluate(
         .first()
     )
     result.periods, result.companies = counts["periods"], counts["companies"]
-    say(f"ridehailing: evaluated {result.companies} company(ies) over {result.periods} period(s)")
+    result.records, result.defects = _rows(lake, EVALUATED), _rows(lake, DEFECTS)
+    say(
+        f"ridehailing: {result.records:,} record(s) of {result.companies} company(ies) evaluated "
+        f"over {result.periods} period(s); {result.defects:,} defect row(s)"
+    )
     return result
 
 
@@ -387,11 +391,29 @@ def _write(
     frame: DataFrame,
     partition_by: tuple[str, ...] = (),
 ) -> None:
-    writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    """Overwrite ``table`` with ``frame``, every column nullable whatever the plan made of it
+    (readers — dbt sources — declare one schema for an empty lake and a full one): the table is
+    created, or re-created when its columns changed, empty through delta-rs with that schema, and
+    the engine's overwrite keeps it."""
+    schema = frame.limit(0).toArrow().schema
+    schema = pa.schema([f.with_nullable(True) for f in schema])
+    location = table.location(lake)
+    if not table.exists(lake) or pa.schema(DeltaTable(str(location)).schema().to_arrow()) != schema:
+        write_deltalake(
+            str(location), schema.empty_table(), mode="overwrite", schema_mode="overwrite",
+            partition_by=list(partition_by) or None,
+        )  # fmt: skip
+    writer = frame.write.format("delta").mode("overwrite")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
-    writer.save(str(table.location(lake)))
-    register_table(spark, table.name, table.location(lake))
+    writer.save(str(location))
+    register_table(spark, table.name, location)
+
+
+def _rows(lake: Path, table: registry.Table) -> int:
+    """The rows a table holds, from its Delta log (no data read)."""
+    actions = pa.table(DeltaTable(str(table.location(lake))).get_add_actions(flatten=True))
+    return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 
 def _write_periods(
@@ -404,8 +426,10 @@ def _write_periods(
     location = str(table.location(lake))
     if table.exists(lake):
         computed = pa.array(sorted(set(fresh.column("period").to_pylist())), pa.string())
-        kept = DeltaTable(location).to_pyarrow_table(
-            filter=~pc.field("period").isin(computed)
+        kept = (
+            DeltaTable(location)
+            .to_pyarrow_dataset()
+            .to_table(filter=~pc.field("period").isin(computed))
         )
         if kept.num_rows:
             fresh = pa.concat_tables([kept.select(fresh.column_names).cast(fresh.schema), fresh])
