@@ -21,6 +21,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from freight_gold import FreightGold, freight_gold
+from ridehailing_gold import RidehailingGold, ridehailing_gold
 from superset_harness import Superset, SupersetApi, require_superset_env, running_superset
 
 DAY_1, DAY_2 = dt.date(2026, 11, 1), dt.date(2026, 11, 2)
@@ -391,6 +392,7 @@ class GoldLake:
     rectification_status: dict[str, str] | None = None  # subject_name -> 整改状态 label
     operation_quality: pd.DataFrame | None = None  # gold.licences__operation_quality
     freight: FreightGold | None = None  # gold.freight__* (freight_gold.py)
+    ridehailing: RidehailingGold | None = None  # gold.ridehailing__* (ridehailing_gold.py)
 
 
 @pytest.fixture(scope="session")
@@ -429,11 +431,14 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
     }
     freight = freight_gold()
     tables.update(freight.tables())
+    ridehailing = ridehailing_gold()
+    tables.update(ridehailing.tables())
     for name, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
     return GoldLake(
-        lake, county, assessments, violations, expected_status, operation_quality_frame(), freight
+        lake, county, assessments, violations, expected_status, operation_quality_frame(), freight,
+        ridehailing,
     )
 
 

@@ -67,7 +67,7 @@ def _datasets() -> dict[str, dict]:
 
 
 def test_views_are_select_star_over_gold_tables(serving) -> None:
-    assert {v.domain for v in serving.VIEWS} == {"freight", "licences", "telematics"}
+    assert {v.domain for v in serving.VIEWS} == {"freight", "licences", "ridehailing", "telematics"}
     for view in serving.VIEWS:
         assert view.table.startswith("gold."), view
         sql = view.select("<scan>")
@@ -77,6 +77,7 @@ def test_views_are_select_star_over_gold_tables(serving) -> None:
     assert flags == {
         "telematics__rectification": (("overdue_now", "overdue_on"),),
         "freight__operator_months": (("is_complete", "complete_on"),),
+        "ridehailing__company_months": (("is_complete", "complete_on"),),
     }
 
 
@@ -94,31 +95,31 @@ def test_dashboard_folders_are_domains_with_a_dataset_per_view(serving) -> None:
 def test_a_new_domain_is_a_new_folder(serving, bundle, tmp_path) -> None:
     root = tmp_path / "dashboards"
     shutil.copytree(DASHBOARDS, root)
-    (root / "ridehailing").mkdir()
-    (root / "ridehailing" / "views.yaml").write_text(
-        "views:\n  - {name: ridehailing__orders, table: gold.ridehailing__orders}\n",
+    (root / "taxi").mkdir()
+    (root / "taxi" / "views.yaml").write_text(
+        "views:\n  - {name: taxi__orders, table: gold.taxi__orders}\n",
         encoding="utf-8",
     )
     views = serving.load_views(root)
-    assert [(v.domain, v.name, v.path) for v in views if v.domain == "ridehailing"] == [
-        ("ridehailing", "ridehailing__orders", "gold/ridehailing__orders")
+    assert [(v.domain, v.name, v.path) for v in views if v.domain == "taxi"] == [
+        ("taxi", "taxi__orders", "gold/taxi__orders")
     ]
     assert len(views) == len(serving.VIEWS) + 1
     files = bundle.render_bundle(tmp_path / "s.duckdb", tmp_path / "ext", root)
-    assert "ridehailing/views.yaml" not in files and "metadata.yaml" in files
+    assert "taxi/views.yaml" not in files and "metadata.yaml" in files
     assert any(rel.startswith("charts/telematics/") for rel in files)
 
-    (root / "ridehailing" / "views.yaml").write_text(
-        "views:\n  - {name: telematics__x, table: gold.ridehailing__x}\n", encoding="utf-8"
+    (root / "taxi" / "views.yaml").write_text(
+        "views:\n  - {name: telematics__x, table: gold.taxi__x}\n", encoding="utf-8"
     )
-    with pytest.raises(ValueError, match="named ridehailing__<entity>"):
+    with pytest.raises(ValueError, match="named taxi__<entity>"):
         serving.load_views(root)
-    (root / "ridehailing" / "views.yaml").write_text(
-        "views:\n  - {name: ridehailing__x, table: silver.ridehailing__x}\n", encoding="utf-8"
+    (root / "taxi" / "views.yaml").write_text(
+        "views:\n  - {name: taxi__x, table: silver.taxi__x}\n", encoding="utf-8"
     )
     with pytest.raises(ValueError, match="views read gold tables only"):
         serving.load_views(root)
-    shutil.copytree(root / "telematics" / "charts", root / "ridehailing" / "charts")
+    shutil.copytree(root / "telematics" / "charts", root / "taxi" / "charts")
     with pytest.raises(ValueError, match="uuid .* is also"):
         bundle.render_bundle(tmp_path / "s.duckdb", tmp_path / "ext", root)
 

@@ -1,4 +1,5 @@
-"""The ride-hailing dbt models (tag `ridehailing`) as Dagster assets; dbt tests become asset checks."""
+"""The ride-hailing dbt models (tag `ridehailing`) as Dagster assets; dbt tests become asset
+checks."""
 
 import os
 
