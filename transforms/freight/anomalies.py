@@ -257,12 +257,15 @@ FROM (
          ROW_NUMBER() OVER (PARTITION BY c.waybill_key, c.check_order, c.vehicle_index,
                             c.driver_index ORDER BY l.version DESC, l.issued_at DESC) AS n
   FROM f_qualification_checks c
-  LEFT JOIN f_licences l ON c.failure IS NULL AND l.licence_no = c.licence_no
+  -- equality and range conditions only (the key is null where the check already failed, an
+  -- open end is far in the future): every engine can plan a hash or range join; a condition on
+  -- one side only, or an OR, made DuckDB loop over every pair (a province-day ran for hours)
+  LEFT JOIN f_licences l ON l.licence_no = CASE WHEN c.failure IS NULL THEN c.licence_no END
        AND l.version_valid_from <= c.at
-       AND (l.version_valid_to IS NULL OR c.at < l.version_valid_to)
+       AND c.at < COALESCE(l.version_valid_to, TIMESTAMP '9999-12-31 00:00:00')
 ) c
 LEFT JOIN f_licences l ON l.licence_no = c.found_no AND l.version_valid_from <= c.at
-     AND (l.version_valid_to IS NULL OR c.at < l.version_valid_to)
+     AND c.at < COALESCE(l.version_valid_to, TIMESTAMP '9999-12-31 00:00:00')
 WHERE c.n = 1""".replace("'operator_permit_licence_", "'operator_permit_"),
         ),
         (
