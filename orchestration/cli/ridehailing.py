@@ -4,7 +4,10 @@ evaluation per platform company (第十四–十八条), the industry overview, 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +21,40 @@ def register(main: click.Group, report: click.Group) -> None:
 
 
 # ---- `lakehouse generate` hooks (transforms/ridehailing/generate) -----------------------------
+
+
+def _orders(scale: dict[str, int] | None) -> int | None:
+    return (scale or {}).get("ridehailing_orders_per_day")
+
+
+def licence_subjects(
+    lake: Path, start: dt.date, days: int, seed: int, scale: dict[str, int] | None = None
+) -> list[dict[str, Any]]:
+    """`lakehouse generate`: the licences the ride-hailing generator's companies, vehicles and
+    drivers hold (the licences generator signs them; transforms/ridehailing/generate)."""
+    from transforms.ridehailing.generate import licence_subjects as subjects
+
+    return subjects(start, days, seed, _orders(scale))
+
+
+def generate_after_telematics(
+    lake: Path,
+    start: dt.date,
+    days: int,
+    seed: int,
+    force: bool,
+    progress,
+    scale: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """`lakehouse generate`: every interface's landing files and the outage notices for the same
+    days (transforms/ridehailing/generate); its summary (the known answer)."""
+    from transforms.ridehailing.generate import generate_ridehailing
+
+    summary = generate_ridehailing(
+        lake, start, days, seed=seed, force=force, progress=progress,
+        orders_per_day=_orders(scale),
+    )  # fmt: skip
+    return summary.to_dict()
 
 
 @click.command("ridehailing")

@@ -19,6 +19,9 @@ from orchestration.cli.locking import writes_lake
 from transforms.lake.session import lake_root
 
 FREIGHT_WAYBILLS_PER_DAY = 100  # `lakehouse generate`'s default freight volume
+# `lakehouse generate`'s default ride-hailing volume: the generator's own default, so that a hook
+# called without `scale` (the licences e2e test) builds the same world
+RIDEHAILING_ORDERS_PER_DAY = 100
 
 
 def register(main: click.Group, report: click.Group) -> None:
@@ -63,9 +66,27 @@ def register(main: click.Group, report: click.Group) -> None:
     show_default=True,
     help="Network-freight (网络货运) waybills a day; 200000 is a province-day.",
 )
+@click.option(
+    "--ridehailing-orders-per-day",
+    type=click.IntRange(1, 1_000_000),
+    default=RIDEHAILING_ORDERS_PER_DAY,
+    show_default=True,
+    help="Ride-hailing (网约车) orders a day; 33000 is a province-day (with 55 companies).",
+)
 @click.option("--force", is_flag=True, help="Overwrite landing files that already exist.")
 @click.option("--json", "as_json", is_flag=True, help="Print the generation summary as JSON.")
-def generate(lake, start, days, vehicles, seed, bad_rate, waybills_per_day, force, as_json) -> None:
+def generate(
+    lake,
+    start,
+    days,
+    vehicles,
+    seed,
+    bad_rate,
+    waybills_per_day,
+    ridehailing_orders_per_day,
+    force,
+    as_json,
+) -> None:
     """Write realistic synthetic landing files (positions, vehicles, counties, …)."""
     from transforms.telematics.generate import generate_landing
 
@@ -84,7 +105,10 @@ def generate(lake, start, days, vehicles, seed, bad_rate, waybills_per_day, forc
             progress=say,
         )
         # the other domains' data on this master data (e.g. licences): one key each in --json
-        scale = {"freight_waybills_per_day": waybills_per_day}
+        scale = {
+            "freight_waybills_per_day": waybills_per_day,
+            "ridehailing_orders_per_day": ridehailing_orders_per_day,
+        }
         extra = {
             d: hook(root, start, days, seed, force, say, scale=scale)
             for d, hook in domain_generators()
