@@ -33,8 +33,16 @@ def register(main: click.Group) -> None:
     default=None,
     help="Province/city rules override (YAML, deep-merged over transforms/rules.yaml).",
 )
+@click.option(
+    "--domain",
+    "domains",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this domain's steps (repeatable; in the pipeline's order: licences first, "
+    "the others check qualifications against them). Default: every domain.",
+)
 @WAIT_OPTION
-def run(lake, start, end, rules_file, wait) -> None:
+def run(lake, start, end, rules_file, domains, wait) -> None:
     """Run the whole pipeline (through Dagster, in this process) for the landing days in range.
 
     One writer per lake: when another writer (a run, a Dagster run, rectify, retention …) holds
@@ -50,6 +58,7 @@ def run(lake, start, end, rules_file, wait) -> None:
                 end=end,
                 rules_file=rules_file,
                 progress=lambda m: click.echo(m, err=True),
+                domains=domains or None,
             )
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from None
