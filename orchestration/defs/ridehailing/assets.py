@@ -11,7 +11,7 @@ from orchestration.defs.partitions import landing_days
 from orchestration.defs.protection import record_manifest
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
-from transforms.lake.landing import land_feed
+from transforms.lake.landing import LandingResult, land_feeds
 from transforms.ridehailing.feeds import FEEDS
 from transforms.ridehailing.interfaces import INTERFACES
 
@@ -30,44 +30,54 @@ def _key(table: str) -> list[str]:
     return [layer, entity]
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            _key(feed.bronze_table),
-            description=f"`ridehailing/{feed.name}` records as received, with lineage.",
-            group_name=GROUP,
-            kinds={"delta", "python"},
-        )
-        for feed in FEEDS
-    ],
-    name="ridehailing_bronze",
+BRONZE = ["bronze", "ridehailing__interfaces"]
+
+
+@dg.asset(
+    key=BRONZE,
+    group_name=GROUP,
+    kinds={"delta", "python"},
     partitions_def=landing_days,
     backfill_policy=SINGLE_RUN,
 )
 @on_commit_conflict(retry=True)
 def ridehailing_bronze(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
-    """Land the day's folder of every interface (`ridehailing/<interface>/<day>/*.jsonl`):
-    personal fields protected, lines that are not JSON to quarantine, every file in the
-    manifest. A folder that is no interface is left untouched, with a warning."""
+    """Land the day's folder of every interface (`ridehailing/<interface>/<day>/*.jsonl`) into its
+    bronze table (`bronze.ridehailing__<interface>`, one asset for the 29: per-interface counts in
+    the metadata): personal fields protected, lines that are not JSON to quarantine, every file
+    in the manifest. A folder that is no interface is left untouched, with a warning."""
     from transforms.lake.landing import unknown_feed_folders
 
     for folder in unknown_feed_folders(lakehouse.root, GROUP, FEEDS):
         context.log.warning(
             f"landing/ridehailing/{folder}: not an interface of ridehailing.md — left untouched"
         )
-    for feed in FEEDS:
-        result = land_feed(lakehouse.root, feed, _days(context), context.log.info)
-        yield dg.MaterializeResult(
-            asset_key=_key(feed.bronze_table), metadata=landing_metadata(result)
-        )
+    results = land_feeds(lakehouse.root, FEEDS, _days(context), context.log.info)
     record_manifest(context, lakehouse.root)
+    totals = landing_metadata(
+        LandingResult(
+            feed="ridehailing/*",
+            **{
+                name: sum(getattr(r, name) for r in results)
+                for name in ("landed_files", "skipped_files", "rejected_files", "records",
+                             "malformed")
+            },
+            errors=[e for r in results for e in r.errors],
+        )
+    )  # fmt: skip
+    by_interface = {
+        feed.name: {"files": r.landed_files, "records": r.records, "malformed": r.malformed}
+        for feed, r in zip(FEEDS, results, strict=True)
+        if r.landed_files or r.rejected_files
+    }
+    return dg.MaterializeResult(metadata={**totals, "by_interface": by_interface})
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
             ["silver", name],
-            deps=[_key(f.bronze_table) for f in FEEDS],
+            deps=[BRONZE],
             description=description,
             group_name=GROUP,
             kinds={"delta", "spark"},
