@@ -54,8 +54,9 @@ class FieldSpec:
     code_table: str | None = None  # CODE: a key of CODE_TABLES
     axis: str | None = None  # COORD: "lon" | "lat"
     # a time that may lie ahead of its record's reception — a validity end (FareValidOff), a
-    # booked departure (orderCreate.DepartTime): exempt from "no future times" (decision: the
-    # spec exempts validity ends; a booked departure is ahead by nature as well)
+    # booked departure (orderCreate.DepartTime): exempt from the "future" half of "no 1970 or
+    # future times", still checked for "before 2000" (decision: the spec exempts validity ends;
+    # a booked departure is ahead by nature as well)
     validity_end: bool = False
     sensitive: str | None = None  # a protection kind (transforms.lake.protection.KINDS)
 

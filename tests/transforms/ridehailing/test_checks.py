@@ -107,8 +107,10 @@ def test_fixed_length_code_and_coordinates(spark):
         ["coordinate:DepLongitude"],
         ["coordinate:DepLatitude"],
     ]
-    # a booked departure ahead of the record's reception is no "future time"
+    # a booked departure ahead of the record's reception is no "future time"; one in 1970 is
     assert rows[0]["truth_failed"] == []
+    (old,) = _run(spark, "orderCreate", [{**order, "DepartTime": "19700101000000"}])
+    assert old["truth_failed"] == ["before_2000:DepartTime"]
 
 
 def test_completeness_and_conditional_order_id(spark):

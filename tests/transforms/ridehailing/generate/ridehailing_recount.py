@@ -246,8 +246,10 @@ def recount(lake: Path, licence_specs: list[dict[str, Any]]) -> dict[str, Any]:
             times[(r["spec"].name, r["company"], r["values"]["OrderId"])] = r["event"]
 
     required = {name: spec.required for name, spec in BY_NAME.items()}
-    checked_times = {name: [f.name for f in spec.fields if (f.kind == TIME or f.name == "PositionTime")
-                            and not f.validity_end] for name, spec in BY_NAME.items()}  # fmt: skip
+    # "no 1970 or future times": a validity end (or a booked departure) may lie ahead
+    checked_times = {name: [(f.name, f.validity_end) for f in spec.fields
+                            if f.kind == TIME or f.name == "PositionTime"]
+                     for name, spec in BY_NAME.items()}  # fmt: skip
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     cities: dict[tuple[str, str], set[str]] = defaultdict(set)
     orders: dict[str, int] = defaultdict(int)
@@ -264,9 +266,9 @@ def recount(lake: Path, licence_specs: list[dict[str, Any]]) -> dict[str, Any]:
                    for o in outages)
         )  # fmt: skip
         true = True
-        for name in checked_times[spec.name]:
+        for name, ahead in checked_times[spec.name]:
             when = _time(name, v.get(name))
-            if when is not None and (when < EARLIEST or when > r["kept"]):
+            if when is not None and (when < EARLIEST or (not ahead and when > r["kept"])):
                 true = False
         if spec.name == "operatePay" and _present(v.get("PayTime")):
             try:
