@@ -437,7 +437,13 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
     return GoldLake(
-        lake, county, assessments, violations, expected_status, operation_quality_frame(), freight,
+        lake,
+        county,
+        assessments,
+        violations,
+        expected_status,
+        operation_quality_frame(),
+        freight,
         ridehailing,
     )
 

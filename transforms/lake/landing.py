@@ -923,4 +923,3 @@ def land_feeds(
             continue
         results.append(land_feed(lake, feed, wanted, say, ledger=ledger))
     return results
-
