@@ -75,6 +75,7 @@ demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0
 	@echo " Superset   : http://127.0.0.1:$(SUPERSET_PORT)  (login: $${SUPERSET_ADMIN_USER:-admin} / $${SUPERSET_ADMIN_PASSWORD:-lakehouse-demo})"
 	@echo " Lake       : $(LAKE)   (try: uv run lakehouse query \"SELECT * FROM gold.telematics__county_days\")"
 	@echo " Freight    : uv run lakehouse report freight --lake $(LAKE) --period $$(date +%Y-%m) --format table"
+	@echo " 网约车     : uv run lakehouse report ridehailing --lake $(LAKE) --period $$(date -d 'last month' +%Y-%m) --format table"
 	@echo " Notebook   : notebooks/01_explore_positions.ipynb"
 	@echo " Stop       : make stop"
 	@echo "================================================================"
