@@ -58,6 +58,13 @@ TABLES: tuple[Table, ...] = (
     Table("silver.ridehailing__outages",
           "Outage notices (停运报备): company, planned, notified_at, start, end.",
           key=("company_id", "start")),
+    Table("silver.ridehailing__orders",
+          "The order lifecycle (订单): one row per company and order — created, matched, departed, "
+          "arrived, settled, paid or cancelled times, driver (join hash) and vehicle, mileage, "
+          "duration, fare, status — rebuilt by each evaluation.",
+          partition_by=("period_month",), key=("company_id", "order_id"),
+          retention_days=TWO_YEARS_DAYS,
+          retention_columns=RetentionColumns(time="created_at")),
     Table("silver.ridehailing__evaluated",
           "Every record of an evaluated period with its four dimensions: timely or not (outages "
           "applied), truthfulness with the cross-record rules (static data, licences, event "

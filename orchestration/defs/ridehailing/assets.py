@@ -163,6 +163,7 @@ def ridehailing_records(context: dg.AssetExecutionContext, lakehouse: LakehouseR
         for name, description in (
             ("silver.ridehailing__static_versions", "SCD2 history of the static interfaces."),
             ("silver.ridehailing__evaluated", "Every record with its four dimensions."),
+            ("silver.ridehailing__orders", "The order lifecycle, one row per order."),
             ("silver.ridehailing__defects", "One row per failed record and rule."),
             ("gold.ridehailing__company_periods", "Rates and score per company, month and year."),
             ("gold.ridehailing__overview", "The industry's monthly overview with MoM."),
@@ -186,6 +187,7 @@ def ridehailing_evaluation(context: dg.AssetExecutionContext, lakehouse: Lakehou
     )
     meta = {"companies": result.companies, "periods": result.periods}
     for key in ("silver.ridehailing__static_versions", "silver.ridehailing__evaluated",
+                "silver.ridehailing__orders",
                 "silver.ridehailing__defects", "gold.ridehailing__company_periods",
                 "gold.ridehailing__overview"):  # fmt: skip
         yield dg.MaterializeResult(asset_key=_key(key), metadata=meta)

@@ -142,3 +142,16 @@ def test_every_defect_names_its_file_and_line(pipeline_lake: Path, answer: dict)
             for dimension, n in (want.get("failed") or {}).items():
                 expected[dimension] = expected.get(dimension, 0) + n
     assert {d: len(keys) for d, keys in failed.items()} == {d: n for d, n in expected.items() if n}
+
+
+def test_the_order_lifecycle_has_every_order(pipeline_lake: Path, answer: dict) -> None:
+    orders = _table(pipeline_lake, "silver.ridehailing__orders").to_pylist()
+    created = [o for o in orders if o["created_at"] is not None]
+    assert len(created) == answer["orders"]
+    cancels = answer["records_by_interface"].get("orderCancel", 0)
+    assert sum(o["status"] == "cancelled" for o in orders) == cancels
+    for o in orders:
+        if o["status"] == "paid":
+            assert o["paid_at"] is not None and o["fact_price"] is not None, o
+        if o["status"] == "cancelled":
+            assert o["paid_at"] is None, o

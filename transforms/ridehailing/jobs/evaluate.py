@@ -47,6 +47,7 @@ EVALUATED = registry.table("silver.ridehailing__evaluated")
 DEFECTS = registry.table("silver.ridehailing__defects")
 COMPANY_PERIODS = registry.table("gold.ridehailing__company_periods")
 OVERVIEW = registry.table("gold.ridehailing__overview")
+ORDERS = registry.table("silver.ridehailing__orders")
 LICENCES = registry.table("silver.licences__licences")
 
 DIMENSIONS = ("completeness", "normativity", "timeliness", "truthfulness")
@@ -168,6 +169,59 @@ def event_order(records: DataFrame) -> DataFrame:
         )
         out = late if out is None else out.unionByName(late)
     return out
+
+
+# the order lifecycle (create → match → depart → arrive → pay, or a cancellation): the interface
+# giving each step's time
+STEPS = {
+    "orderCreate": "created_at", "orderMatch": "matched_at", "operateDepart": "departed_at",
+    "operateArrive": "arrived_at", "operatePay": "settled_at", "orderCancel": "cancelled_at",
+}  # fmt: skip
+
+
+def order_lifecycle(dynamic: DataFrame) -> DataFrame:
+    """One row per (company, order): the time of each step (its record's event time), the
+    driver (join hash) and vehicle matched, the trip's mileage, duration and fare as paid, where
+    it ended (``status``: cancelled, paid, arrived, departed, matched, created) and the month it
+    belongs to (its creation's, else its first record's)."""
+    rows = dynamic.where(
+        F.col("interface").isin(list(STEPS)) & F.col("order_id").isNotNull()
+        & (F.col("order_id") != "")
+    )  # fmt: skip
+
+    def of(interface: str, column: Column) -> Column:
+        return F.max(F.when(F.col("interface") == interface, column))
+
+    def paid(field: str) -> Column:
+        return of("operatePay", F.get_json_object("payload", f"$.{field}"))
+
+    paid_at = F.get_json_object("payload", "$.PayTime")
+    facts = rows.groupBy("company_id", "order_id").agg(
+        *[of(i, F.col("event_time")).alias(name) for i, name in STEPS.items()],
+        of("operatePay", F.when(F.trim(paid_at) != "", F.col("event_time"))).alias("paid_at"),
+        of("orderMatch", F.col("license_hmac")).alias("driver_hmac"),
+        of("orderMatch", F.col("vehicle_no")).alias("vehicle_no"),
+        of("orderCreate", F.col("address")).alias("city_code"),
+        paid("DriveMile").try_cast("double").alias("drive_mile_km"),
+        paid("DriveTime").try_cast("double").alias("drive_time_s"),
+        paid("FactPrice").try_cast("double").alias("fact_price"),
+        F.min("period_month").alias("_first_month"),
+        F.count(F.lit(1)).alias("records"),
+    )
+    status = (
+        F.when(F.col("cancelled_at").isNotNull(), "cancelled")
+        .when(F.col("paid_at").isNotNull(), "paid")
+        .when(F.col("arrived_at").isNotNull(), "arrived")
+        .when(F.col("departed_at").isNotNull(), "departed")
+        .when(F.col("matched_at").isNotNull(), "matched")
+        .otherwise("created")
+    )
+    month = F.coalesce(F.date_format("created_at", "yyyy-MM"), F.col("_first_month"))
+    return facts.select(
+        "company_id", "order_id", *STEPS.values(), "paid_at", status.alias("status"),
+        "driver_hmac", "vehicle_no", "city_code", "drive_mile_km", "drive_time_s", "fact_price",
+        "records", month.alias("period_month"),
+    )  # fmt: skip
 
 
 def licence_failures(
@@ -362,6 +416,8 @@ def evaluate(
         )  # fmt: skip
         defects = rows if defects is None else defects.unionByName(rows)
     _write(spark, lake, DEFECTS, defects)
+
+    _write(spark, lake, ORDERS, order_lifecycle(dynamic), partition_by=("period_month",))
 
     periods = company_periods(evaluated, versions, static, rules)
     _write_periods(spark, lake, COMPANY_PERIODS, periods)
