@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
+from transforms.lake.clock import now_beijing
 from transforms.ridehailing.interfaces import EVENT_ORDER, STATIC
 
 RECORDS = registry.table("silver.ridehailing__records")
@@ -420,8 +421,9 @@ def evaluate(
     _write(spark, lake, ORDERS, order_lifecycle(dynamic), partition_by=("period_month",))
 
     periods = company_periods(evaluated, versions, static, rules)
-    _write_periods(spark, lake, COMPANY_PERIODS, periods)
-    _write_periods(spark, lake, OVERVIEW, overview(evaluated, versions))
+    frozen = _retained_from(rules)
+    _write_periods(spark, lake, COMPANY_PERIODS, periods, frozen)
+    _write_periods(spark, lake, OVERVIEW, overview(evaluated, versions), frozen)
     counts = (
         spark.read.format("delta")
         .load(str(COMPANY_PERIODS.location(lake)))
@@ -472,21 +474,41 @@ def _rows(lake: Path, table: registry.Table) -> int:
     return int(pc.sum(actions.column("num_records")).as_py() or 0)
 
 
+def _retained_from(rules: dict[str, Any], today: dt.date | None = None) -> dt.date | None:
+    """The first day whose dynamic records retention still keeps (None: kept for ever)."""
+    days = (rules.get("retention") or {}).get(RECORDS.name)
+    if not days:
+        return None
+    return (today or now_beijing().date()) - dt.timedelta(days=int(days))
+
+
+def _period_start(period: str) -> dt.date:
+    return dt.date(int(period[:4]), int(period[5:7]) if len(period) == 7 else 1, 1)
+
+
 def _write_periods(
-    spark: SparkSession, lake: Path, table: registry.Table, frame: DataFrame
+    spark: SparkSession,
+    lake: Path,
+    table: registry.Table,
+    frame: DataFrame,
+    retained_from: dt.date | None = None,
 ) -> None:
-    """Replace the periods ``frame`` holds; keep the others (a month whose records have passed
-    retention keeps the evaluation computed while they existed)."""
+    """Replace the periods ``frame`` holds; keep the others — and keep, as computed then, every
+    period already written that began before ``retained_from``: retention may have deleted some
+    of its dynamic records, and what is left (its static records) must not change its score."""
     fresh = frame.toArrow()
     fresh = fresh.cast(pa.schema([f.with_nullable(True) for f in fresh.schema]))
     location = str(table.location(lake))
     if table.exists(lake):
+        existing = DeltaTable(location).to_pyarrow_dataset().to_table()
+        frozen = {
+            p for p in set(existing.column("period").to_pylist())
+            if retained_from is not None and _period_start(p) < retained_from
+        }  # fmt: skip
+        if frozen:
+            fresh = fresh.filter(~pc.field("period").isin(pa.array(sorted(frozen), pa.string())))
         computed = pa.array(sorted(set(fresh.column("period").to_pylist())), pa.string())
-        kept = (
-            DeltaTable(location)
-            .to_pyarrow_dataset()
-            .to_table(filter=~pc.field("period").isin(computed))
-        )
+        kept = existing.filter(~pc.field("period").isin(computed))
         if kept.num_rows:
             fresh = pa.concat_tables([kept.select(fresh.column_names).cast(fresh.schema), fresh])
     write_deltalake(location, fresh, mode="overwrite", schema_mode="overwrite")
