@@ -4,6 +4,8 @@
 - unified social credit identifiers, 18 characters (GB 32100-2015), whose characters 9–17 are an
   organisation code (GB 11714) with its own check character;
 - vehicle identification numbers, 17 characters, check digit in position 9 (GB 16735 / ISO 3779).
+
+And :func:`new_uscc`, a synthetic USCC every domain's generator draws the same way.
 """
 
 from __future__ import annotations
@@ -73,3 +75,15 @@ def vin_check_char(vin: str) -> str:
 def is_valid_vin(vin: str) -> bool:
     """A 17-character VIN without I, O, Q whose check character is right."""
     return len(vin) == 17 and all(c in VIN_CHARSET for c in vin) and vin_check_char(vin) == vin[8]
+
+
+def new_uscc(rng, county: str, taken: set[str]) -> str:
+    """A synthetic enterprise USCC (GB 32100; organisation code GB 11714) registered in
+    ``county``, drawn from the numpy generator ``rng``, none of ``taken`` (to which it is added)."""
+    while True:
+        body = "".join(str(int(d)) for d in rng.integers(0, 10, 8))
+        first17 = "91" + county + body + org_code_check_char(body)
+        code = first17 + uscc_check_char(first17)
+        if code not in taken:
+            taken.add(code)
+            return code

@@ -12,8 +12,7 @@ import numpy as np
 from transforms.reference.identifiers import (
     VIN_CHARSET,
     id_check_char,
-    org_code_check_char,
-    uscc_check_char,
+    new_uscc,
     vin_check_char,
 )
 
@@ -121,14 +120,8 @@ def landline(rng: np.random.Generator, city: str) -> str:
 
 
 def uscc(rng: np.random.Generator, county: str, taken: set[str]) -> str:
-    """A new enterprise USCC (GB 32100, organisation code GB 11714) registered in ``county``."""
-    while True:
-        body = "".join(str(int(d)) for d in rng.integers(0, 10, 8))
-        first17 = "91" + county + body + org_code_check_char(body)
-        code = first17 + uscc_check_char(first17)
-        if code not in taken:
-            taken.add(code)
-            return code
+    """A new enterprise USCC registered in ``county`` (the one every generator draws)."""
+    return new_uscc(rng, county, taken)
 
 
 def plate(rng: np.random.Generator, prefix: str, taken: set[str], new_energy: bool) -> str:
