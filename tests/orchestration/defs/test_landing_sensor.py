@@ -42,7 +42,7 @@ def test_sensor_requests_runs_per_domain_and_changed_day(tmp_path):
     assert {r.job_name for r in requests if r.partition_key} == {"telematics_positions_daily"}
     # licences has no file yet: nothing of it is requested
     assert [r.job_name for r in requests if not r.partition_key] == ["telematics_master"]
-    assert set(json.loads(cursor)) == {"freight", "licences", "telematics"}
+    assert set(json.loads(cursor)) == {"freight", "licences", "ridehailing", "telematics"}
 
     assert _evaluate(sensor, lake, cursor)[0] == []  # nothing changed: nothing requested
 
@@ -85,3 +85,25 @@ def test_freight_files_request_the_freight_job(tmp_path):
     points.mkdir(parents=True)
     (points / "points.jsonl").write_text("{}\n")
     assert [r.job_name for r in _evaluate(sensor, lake, cursor)[0]] == ["freight"]
+
+
+def test_ridehailing_files_request_its_daily_job_per_changed_day(tmp_path):
+    lake = tmp_path / "lake"
+    for interface, day in (("orderCreate", "2026-11-03"), ("positionVehicle", "2026-11-04")):
+        folder = lake / "landing/ridehailing" / interface / day
+        folder.mkdir(parents=True)
+        (folder / "a.jsonl").write_text("{}\n")
+    sensor = build_landing_sensor([m.LANDING for m in domain_modules()])
+
+    requests, cursor = _evaluate(sensor, lake)
+    assert sorted((r.job_name, r.partition_key) for r in requests) == [
+        ("ridehailing_daily", "2026-11-03"),
+        ("ridehailing_daily", "2026-11-04"),
+    ]
+    assert _evaluate(sensor, lake, cursor)[0] == []
+    # a back-fill into an earlier day's folder asks for that day only
+    (lake / "landing/ridehailing/orderCreate/2026-11-03/b.jsonl").write_text("{}\n")
+    assert [(r.job_name, r.partition_key) for r in _evaluate(sensor, lake, cursor)[0]] == [
+        ("ridehailing_daily", "2026-11-03")
+    ]
+
