@@ -12,8 +12,9 @@ are kept with the record (:mod:`transforms.ridehailing.checks`), never dropped.
 replace the earlier copy's (contracts.md "newer wins"), ``first_received_at`` keeps the earliest
 reception (timeliness is measured on it) and ``copies`` counts them — so a record counts once
 everywhere, whatever order its copies land in. Re-running is idempotent: only pending files are
-read, and a file is marked published last (a crash in between publishes it again, and merging a
-copy already merged changes nothing).
+read, and a file is marked published last (a crash in between publishes it again: merging a copy
+already merged changes no value and no reception time — only ``copies``, a diagnostic, would
+count it twice).
 """
 
 from __future__ import annotations
@@ -103,9 +104,9 @@ def _stage_interface(
     digests: list[str],
     rules: dict[str, Any],
     result: PublishResult,
-) -> bool:
+) -> None:
     """The interface's pending lines as record rows appended to the staging folder of its
-    target table; lines without a key to quarantine. True when any record was staged."""
+    target table; lines without a key to quarantine."""
     feed = FEED_BY_INTERFACE[spec.name]
     bronze = (
         spark.read.format("delta")
@@ -117,7 +118,6 @@ def _stage_interface(
     good = records(flagged.where(~F.col("_no_key")), spec, rules)
     target = "static" if spec.is_static else "dynamic"
     good.write.mode("append").parquet(str(staging(lake, target)))
-    return True
 
 
 def _one_per_key(staged: DataFrame) -> DataFrame:
@@ -214,8 +214,8 @@ def publish_records(
         result.files += len(digests)
         result.lines += lines
         result.by_interface[spec.name] = lines
-        if _stage_interface(spark, lake, spec, digests, rules, result):
-            staged["static" if spec.is_static else "dynamic"] = True
+        _stage_interface(spark, lake, spec, digests, rules, result)
+        staged["static" if spec.is_static else "dynamic"] = True
         published.extend(digests)
     mostly = float(rules["quality"]["min_pass_fraction"])
     for target, table in (("static", STATIC_RECORDS), ("dynamic", RECORDS)):
