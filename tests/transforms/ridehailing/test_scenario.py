@@ -451,3 +451,30 @@ def test_defects_name_exactly_the_failed_records(scenario, period, expected):
     }  # fmt: skip
     assert got == _defect_set(world, expected)
     assert [r["company_id"] for r in rows] == sorted(r["company_id"] for r in rows)
+
+
+def test_explain_accounts_for_the_company_s_numbers(scenario):
+    """`--explain C1` for November: its records and failed records per dimension add up, interface
+    by interface, to the report's records and rates (44 records; 3, 5, 5 and 9 failing)."""
+    _, lake = scenario
+    out = _lakehouse("report", "ridehailing", "--lake", lake, "--period", "2026-11",
+                     "--explain", C1)  # fmt: skip
+    answer = json.loads(out)
+    want = next(r for r in NOVEMBER if r["company_id"] == C1)
+    assert answer["records"] == want["records"] == 44
+    rows = answer["interfaces"]
+    assert sum(r["records"] for r in rows) == 44
+    for dimension, failed in (("completeness", 3), ("normativity", 5), ("timeliness", 5),
+                              ("truthfulness", 9)):  # fmt: skip
+        assert sum(r[f"{dimension}_failed"] for r in rows) == failed, dimension
+        rate = want[f"{dimension}_rate"]
+        assert answer[f"{dimension}_rate"] == pytest.approx(rate, abs=1e-9)
+    assert answer["top_rules"] and all(r["records"] >= 1 for r in answer["top_rules"])
+    # an unknown company is one clear error
+    from orchestration.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["report", "ridehailing", "--lake", str(lake), "--period", "2026-11", "--explain", "X"],
+    )
+    assert result.exit_code == 1 and "was not evaluated for 2026-11" in result.output
