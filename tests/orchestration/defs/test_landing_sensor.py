@@ -106,4 +106,3 @@ def test_ridehailing_files_request_its_daily_job_per_changed_day(tmp_path):
     assert [(r.job_name, r.partition_key) for r in _evaluate(sensor, lake, cursor)[0]] == [
         ("ridehailing_daily", "2026-11-03")
     ]
-
