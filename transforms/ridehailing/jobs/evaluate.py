@@ -298,7 +298,7 @@ def _vehicle_holders(records, versions, join_key, with_holder_hmac) -> DataFrame
     return with_holder_hmac(joined, "_vehicle_key", join_key, out="_vehicle_holder")
 
 
-def timeliness(records: DataFrame, outages: DataFrame | None, rules: dict[str, Any]) -> Column:
+def timeliness(rules: dict[str, Any]) -> Column:
     """The timeliness failures of a record row (array column), given its outage exemption in
     ``_exempt``."""
     limits = rules["timeliness_limits_s"]
@@ -396,7 +396,7 @@ def evaluate(
             "interface", "grp", "company_id", "natural_key", "record_key", "event_time",
             "event_day", "period_month", "first_received_at", "address",
             F.col("completeness_failed"), F.col("normativity_failed"),
-            timeliness(every, outages, rules).alias("timeliness_failed"),
+            timeliness(rules).alias("timeliness_failed"),
             F.concat(F.col("truth_failed"),
                      F.coalesce("_cross", F.array().cast("array<string>")))
             .alias("truthfulness_failed"),
@@ -577,7 +577,7 @@ def company_periods(
         .unionByName(permitted.select("company_id", "period", "grain"))
         .distinct()
     )
-    names = _company_names(versions, static)
+    names = _company_names(static)
     joined = (
         subjects.join(rates, ["company_id", "period", "grain"], "left")
         .join(permitted, ["company_id", "period", "grain"], "left")
@@ -601,7 +601,7 @@ def company_periods(
     )  # fmt: skip
 
 
-def _company_names(versions: DataFrame, static: DataFrame) -> DataFrame:
+def _company_names(static: DataFrame) -> DataFrame:
     """Each company's name and registered division (region_code) from its latest baseInfoCompany
     record."""
     latest = Window.partitionBy("company_id").orderBy(F.col("event_time").desc_nulls_last())
