@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,20 +34,37 @@ def env() -> dict[str, str]:
 
 
 def lakehouse(*args: str, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
+    """A `lakehouse` process whose output goes to a file, not a pipe: a pipe nobody reads while
+    the test waits for the other process fills up (64 KB) and blocks its writer — two runs of a
+    four-domain pipeline print more than that."""
+    out = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
+    proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", *args],
         cwd=REPO,
         env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         text=True,
         **kwargs,
     )
+    proc.output_file = out  # type: ignore[attr-defined]
+    return proc
+
+
+def output_so_far(proc: subprocess.Popen) -> str:
+    """What a running `lakehouse` process has printed (read without moving the file offset it
+    shares with the process)."""
+    out = proc.output_file  # type: ignore[attr-defined]
+    return os.pread(out.fileno(), 1 << 20, 0).decode("utf-8", "replace")
 
 
 def finish(proc: subprocess.Popen, timeout: float = 900) -> tuple[int, str]:
-    out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out + err
+    proc.wait(timeout=timeout)
+    out = proc.output_file  # type: ignore[attr-defined]
+    out.seek(0)
+    text = out.read()
+    out.close()
+    return proc.returncode, text
 
 
 def wait_for(condition, seconds: float = 120.0):
@@ -157,8 +175,8 @@ def test_a_held_lake_is_refused_with_exit_3_or_waited_for(tmp_path):
 
         waiting = lakehouse("manifest", "record", "--lake", str(lake))
         # it says who holds the lake, then waits; released, it goes on
-        line = wait_for(lambda: waiting.stderr.readline(), 120)
-        assert f"is held by `test holder` (pid {holder.pid}" in line
+        said = wait_for(lambda: "is held by" in output_so_far(waiting) and output_so_far(waiting))
+        assert f"is held by `test holder` (pid {holder.pid}" in said
         assert waiting.poll() is None
         holder.stdin.close()
         code, output = finish(waiting, 300)
