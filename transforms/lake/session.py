@@ -73,13 +73,52 @@ def endpoint() -> Endpoint:
 def get_spark(lake: str | os.PathLike | None = None, register: bool = True) -> SparkSession:
     """A SparkSession over Spark Connect with the lake's tables registered in its catalog."""
     ep = endpoint()
-    spark = (
-        SparkSession.builder.remote(ep.url)
-        .config("spark.sql.session.timeZone", SESSION_TIME_ZONE)
-        .getOrCreate()
-    )
+    try:
+        spark = _session(ep.url)
+        alive = _alive(spark)
+    except Exception as exc:
+        if not _ended(exc):
+            raise
+        alive = False
+    if not alive:
+        # the server ended an idle session (a long-lived process — the Dagster UI, a test session
+        # waiting on a subprocess — outlives the server's idle timeout): forget it, start anew
+        from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+        for stale in {ConnectSession.getActiveSession(), ConnectSession._default_session}:
+            if stale is not None:
+                try:
+                    stale.stop()
+                except Exception:  # noqa: BLE001 — it is gone already
+                    pass
+        ConnectSession._default_session = None
+        spark = _session(ep.url)
     if register:
         from transforms.lake.catalog import register_lake
 
         register_lake(spark, lake_root(lake))
     return spark
+
+
+def _session(url: str) -> SparkSession:
+    return (
+        SparkSession.builder.remote(url)
+        .config("spark.sql.session.timeZone", SESSION_TIME_ZONE)
+        .getOrCreate()
+    )
+
+
+def _ended(exc: Exception) -> bool:
+    """The server's answer for a session it no longer runs."""
+    return "is not running" in str(exc)
+
+
+def _alive(spark: SparkSession) -> bool:
+    """Whether the server still runs the session (a trivial query; a few milliseconds)."""
+    try:
+        spark.sql("SELECT 1").collect()
+    except Exception as exc:
+        if _ended(exc):
+            return False
+        raise
+    return True
