@@ -26,6 +26,13 @@ FREIGHT_TABLES = (
         "alarm_days", "alarms", "anomalies", "operator_days", "operator_months", "operator_stats")),
     "silver.reference__divisions",
 )  # fmt: skip
+# ride-hailing: no file in the fixture; what its evaluation, dbt and the report read exists, empty
+RIDEHAILING_TABLES = (
+    *(f"silver.ridehailing__{t}" for t in (
+        "defects", "evaluated", "orders", "records", "static_records", "static_versions")),
+    *(f"gold.ridehailing__{t}" for t in (
+        "company_months", "company_periods", "defect_counts", "overview", "overview_months")),
+)  # fmt: skip
 EXPECTED_ROWS = {
     "ops.landing__files": 4,  # p1(-copy), p2, vehicles, counties
     "ops.landing__rejected_files": 1,
@@ -73,6 +80,7 @@ EXPECTED_ROWS = {
     # freight: no freight file in the fixture; every table its jobs, dbt and the reports read
     # exists, empty (and the shared divisions)
     **dict.fromkeys(FREIGHT_TABLES, 0),
+    **dict.fromkeys(RIDEHAILING_TABLES, 0),
 }
 
 
