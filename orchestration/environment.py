@@ -59,10 +59,14 @@ def lake_tags(lake: Path) -> dict[str, str]:
 
 
 def dbt_executable() -> str:
-    """The dbt of this environment (next to the interpreter), so a venv need not be activated;
-    else whatever `dbt` is on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.is_file() else "dbt"
+    """``lakehouse-dbt`` of this environment (next to the interpreter, so a venv need not be
+    activated): dbt's command line with a parse state that holds from run to run
+    (orchestration/dbt_cli.py); else whatever `dbt` is on PATH."""
+    for name in ("lakehouse-dbt", "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.is_file():
+            return str(beside)
+    return "dbt"
 
 
 def resources(lake: str | None = None, rules_file: str | None = None) -> dict[str, Any]:

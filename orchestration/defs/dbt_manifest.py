@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from orchestration.dbt_cli import PARSE_STATE, leave_endpoint_out_of_parse_state
 from orchestration.environment import DBT_PROJECT_DIR
 from transforms.lake.session import lake_root
 from transforms.rules import dbt_vars, load_rules
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+STATE = DBT_PROJECT_DIR / "target" / "parse_state.txt"
 _SOURCES = ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
 
 
@@ -26,25 +28,48 @@ def _newest_source_mtime() -> float:
 
 
 def prepare_manifest() -> Path:
-    """The dbt manifest, parsed again when absent or older than the project's files."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+    """The dbt manifest, parsed again when absent, older than the project's files, or parsed with
+    another parse state (:data:`orchestration.dbt_cli.PARSE_STATE`). It is parsed as the runs'
+    dbt steps parse — target ``remote`` (the endpoint left out of the parse state), the rules as
+    ``--vars`` — so that the ``partial_parse.msgpack`` it leaves, which Dagster's dbt resource
+    copies into each run's target folder, spares every run a whole parse."""
+    if (
+        MANIFEST.exists()
+        and MANIFEST.stat().st_mtime >= _newest_source_mtime()
+        and STATE.exists()
+        and STATE.read_text() == PARSE_STATE
+    ):
         return MANIFEST
     from dbt.cli.main import dbtRunner
 
+    leave_endpoint_out_of_parse_state()
     os.environ.setdefault("LAKEHOUSE_LAKE_ABS", str(lake_root()))
-    result = dbtRunner().invoke(
-        [
-            "parse",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--quiet",
-            # the models read the rules while they are parsed (dbt keeps no copy of them)
-            "--vars",
-            dbt_vars(load_rules()),
-        ]
-    )
+    # the runs' target; its endpoint is not part of the parse state, any value parses the same
+    env = {"LAKEHOUSE_DBT_TARGET": "remote", "LAKEHOUSE_SPARK_HOST": "127.0.0.1",
+           "LAKEHOUSE_SPARK_PORT": "15002"}  # fmt: skip
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--quiet",
+                # the models read the rules while they are parsed (dbt keeps no copy of them)
+                "--vars",
+                dbt_vars(load_rules()),
+            ]
+        )
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     if not result.success or not MANIFEST.exists():
         raise RuntimeError(f"dbt parse failed: {result.exception}")
+    STATE.write_text(PARSE_STATE)
     return MANIFEST
