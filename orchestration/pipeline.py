@@ -12,6 +12,7 @@ import dagster as dg
 
 from orchestration.environment import ensure_dagster_home, lake_tags, resources
 from transforms.domains import DOMAINS
+from transforms.lake import audit
 from transforms.lake.conflicts import CommitConflict, is_commit_conflict
 from transforms.lake.landing import folder_dates
 from transforms.lake.lock import writer_lock
@@ -144,6 +145,10 @@ def run_pipeline(
         )
         seconds = time.perf_counter() - t0
         result.runs.append((name, run.run_id, run.success, seconds))
+        span = f"{tags[RANGE_START]} … {tags[RANGE_END]}" if tags else ""
+        audit.record(lake, channel="pipeline", action=name, target=span,
+                     outcome="ok" if run.success else "error",
+                     detail={"run_id": run.run_id, "seconds": round(seconds, 1)})  # fmt: skip
         for event in run.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 error = event.event_specific_data.error

@@ -92,7 +92,8 @@ def cli(*args):
 
 def rows(lake) -> dict[str, int]:
     status = json.loads(cli("status", "--lake", str(lake), "--format", "json"))
-    return {t["table"]: t["rows"] for t in status["tables"]}
+    # the audit log grows with every command, `status` included (its own test below)
+    return {t["table"]: t["rows"] for t in status["tables"] if t["table"] != "ops.audit_log"}
 
 
 def query(lake, sql):
@@ -148,6 +149,13 @@ def test_fixture_lake_end_to_end(fixture_pipeline_lake, tmp_path, monkeypatch):
     assert (verified["mismatches"], verified["commits_checked"]) == ([], 3)
     status = json.loads(cli("status", "--lake", str(again), "--format", "json"))
     assert status["last_run"]["status"] == "SUCCESS"
+
+    # every run of `lakehouse run` and the command itself are in the audit log, append-only
+    audit = query(again, "SELECT channel, action, outcome FROM ops.audit_log ORDER BY at")
+    pipeline = [(a["action"], a["outcome"]) for a in audit if a["channel"] == "pipeline"]
+    assert len(pipeline) >= 2 * 4 and all(outcome == "ok" for _, outcome in pipeline)
+    commands = [a["action"] for a in audit if a["channel"] == "cli"]
+    assert commands.count("lakehouse run") == 2 and "lakehouse verify" in commands
 
 
 def test_clear_errors(tmp_path):

@@ -75,6 +75,11 @@ SHARED_TABLES: tuple[Table, ...] = (
     Table("silver.reference__divisions",
           "GB/T 2260 divisions (province / city / county) and their centroids, one per code, "
           "the record landed last wins; every domain's distances use them.", key=("code",)),
+    Table("ops.audit_log",
+          "Audit trail (安全审计): one row per CLI command, pipeline run, Superset login and SQL "
+          "Lab query — who, when, what, from where, outcome; append-only (delta.appendOnly), "
+          "never updated or deleted (transforms/lake/audit.py).",
+          key=("event_id",)),
     Table("ops.manifest",
           "Tamper evidence: SM3 of every landed file and bronze commit file; append-only.",
           key=("path", "sm3")),
