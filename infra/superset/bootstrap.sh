@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Non-interactive, idempotent Superset bootstrap:
-# serving DuckDB file -> metadata DB upgrade -> admin user -> roles -> dashboards-as-code import.
+# Non-interactive, idempotent Superset bootstrap: serving DuckDB file -> metadata DB upgrade ->
+# admin user -> roles -> dashboards-as-code import -> users, roles and row-level security of
+# $SUPERSET_USERS_FILE (default infra/superset/users.yaml; access.py prints what it changed).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -39,4 +40,7 @@ step "superset init"
 
 step "import dashboards"
 "$SUPERSET_BIN" import-dashboards -p "$BUNDLE" -u "$ADMIN_USER"
+
+step "users, roles and row-level security from $SUPERSET_USERS_FILE"
+"$SUPERSET_PY" "$SUPERSET_DIR/access.py" apply --users "$SUPERSET_USERS_FILE"
 step "done; start the server with infra/superset/run.sh start"

@@ -40,7 +40,7 @@ VIEWS_FILE = "views.yaml"
 # "today" for reached_today flags: the Beijing calendar day, like rectification.py's now_beijing()
 BEIJING_TODAY = "CAST(timezone('Asia/Shanghai', now()) AS DATE)"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today"}
+_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today", "region"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ class View:
     required: bool = False
     comment: str = ""
     reached_today: tuple[tuple[str, str], ...] = ()  # (flag column, date column)
+    # the GB/T 2260 code(s) of a row's subject, as SQL over the view's columns; () = none
+    # (every row is the province's); None = not declared (access.py refuses to serve it)
+    region: tuple[str, ...] | None = None
 
     @property
     def path(self) -> str:
@@ -87,6 +90,11 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
                 raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
             layer, _, table = str(entry.get("table", "")).partition(".")
             reached = tuple((entry.get("reached_today") or {}).items())
+            region = entry.get("region")
+            if region is not None and not (
+                isinstance(region, list) and all(isinstance(r, str) and r for r in region)
+            ):
+                raise ValueError(f"{where}: region is a list of SQL expressions (may be empty)")
             names = [entry.get("name", ""), layer, table, *(c for pair in reached for c in pair)]
             if not all(_IDENTIFIER.match(str(n)) for n in names):
                 raise ValueError(f"{where}: name, table (<layer>.<table>) and columns must be "
@@ -97,7 +105,7 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
                 raise ValueError(f"{where}: a view of domain {domain} is named {domain}__<entity>")
             views.append(View(domain, entry["name"], entry["table"],
                               bool(entry.get("required", False)), entry.get("comment", ""),
-                              reached))  # fmt: skip
+                              reached, None if region is None else tuple(region)))  # fmt: skip
     names = [v.name for v in views]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ValueError(f"views declared twice under {root}: {duplicates}")

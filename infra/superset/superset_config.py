@@ -3,18 +3,27 @@
 State (SQLite metadata DB, DuckDB serving file, extensions, logs) lives in ``$SUPERSET_HOME``
 (default ``<repo>/.superset``). Secrets come only from the environment.
 
-DuckDB connections are locked down on connect: the ``delta`` extension is loaded, then
-``allowed_directories`` = the lake, ``enable_external_access=false``, ``lock_configuration=true``;
-statements that write files or change settings (COPY, EXPORT, ATTACH, INSTALL, SET, ...) are
-refused before they reach DuckDB, because DuckDB lets ``COPY ... TO`` write inside allowed dirs.
+The serving database's URI names no file (``duckdb:///:memory:?lakehouse=serving``):
+``DB_CONNECTION_MUTATOR`` opens ``$SUPERSET_SERVING_DB`` read-only with the project's extension
+directory, so no path is stored in (or shown from) the metadata DB. DuckDB connections are locked
+down on connect: the ``delta`` extension is loaded, then ``allowed_directories`` = the directories
+of the gold tables the serving views read (nothing else of the lake: no landing, silver or ops
+file), ``enable_external_access=false``, ``lock_configuration=true``. Every statement sent to a
+DuckDB database — SQL Lab and charts alike — must be a SELECT over the serving views
+(``SQL_QUERY_MUTATOR``): no table function (``delta_scan``, ``read_json_auto``, ``query``…), no
+file path, no catalog table, no settings — and each view it reads is replaced by a sub-query
+filtered by the user's row-level security (access.py), so neither SQL Lab nor a chart's own
+filters can reach the rows of another jurisdiction (``RLS_IN_SQLLAB`` binds SQL Lab as well).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import sys
 import threading
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +61,9 @@ APP_NAME = "道路运输监管湖仓"
 DEFAULT_TIME_FILTER = "No filter"
 
 FEATURE_FLAGS = {
+    # the datasets' row-level security (jurisdictions, access.py) applies to SQL Lab queries too;
+    # SQL_QUERY_MUTATOR below refuses what its parser could not see (table functions, paths)
+    "RLS_IN_SQLLAB": True,
     # render every chart of a dashboard, not only those scrolled into view (screenshots, tests)
     "DASHBOARD_VIRTUALIZATION": False,
     "DASHBOARD_RBAC": False,
@@ -71,14 +83,60 @@ ROW_LIMIT = 50_000
 # --- DuckDB lock-down ---------------------------------------------------------------------------
 
 
+@cache
+def serving_views() -> tuple[Any, ...]:
+    """The serving views every domain declares (``serving.py`` beside this file)."""
+    path = Path(__file__).with_name("serving.py")
+    spec = importlib.util.spec_from_file_location("lakehouse_serving", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)
+    spec.loader.exec_module(module)
+    return module.VIEWS
+
+
 def duckdb_allowed_directories() -> list[str]:
     """Directories DuckDB connections may read: ``$SUPERSET_DUCKDB_ALLOWED_DIRS`` (os.pathsep
-    separated) or the lake, ``$LAKEHOUSE_LAKE`` (default ``<repo>/lake``)."""
-    raw = os.environ.get("SUPERSET_DUCKDB_ALLOWED_DIRS") or os.environ.get(
-        "LAKEHOUSE_LAKE", str(REPO_ROOT / "lake")
-    )
-    dirs = [str(Path(d).resolve()) for d in raw.split(os.pathsep) if d]
+    separated), else the directory of each gold table a serving view reads, under
+    ``$LAKEHOUSE_LAKE`` (default ``<repo>/lake``)."""
+    raw = os.environ.get("SUPERSET_DUCKDB_ALLOWED_DIRS")
+    if raw:
+        dirs = [str(Path(d).resolve()) for d in raw.split(os.pathsep) if d]
+    else:
+        lake = Path(os.environ.get("LAKEHOUSE_LAKE") or REPO_ROOT / "lake").resolve()
+        dirs = sorted({str(lake / view.path) for view in serving_views()})
     return [d.rstrip("/") + "/" for d in dirs]
+
+
+# --- the serving database: no path in the metadata DB ------------------------------------------
+SERVING_URI_QUERY = ("lakehouse", "serving")  # duckdb:///:memory:?lakehouse=serving
+
+
+def serving_db_path() -> Path:
+    return Path(os.environ.get("SUPERSET_SERVING_DB") or SUPERSET_STATE_DIR / "serving.duckdb")
+
+
+def DB_CONNECTION_MUTATOR(  # noqa: N802 (Superset config name)
+    uri: Any, params: dict, *args: Any, **kwargs: Any
+) -> tuple[Any, dict]:
+    """Open the serving database (URI ``duckdb:///:memory:?lakehouse=serving``): the file
+    ``$SUPERSET_SERVING_DB``, read-only, delta extension from ``$SUPERSET_EXTENSION_DIR``, no
+    download. Other URIs pass unchanged."""
+    key, value = SERVING_URI_QUERY
+    if uri.get_backend_name() != "duckdb" or uri.query.get(key) != value:
+        return uri, params
+    extensions = (
+        os.environ.get("SUPERSET_EXTENSION_DIR") or SUPERSET_STATE_DIR / "duckdb_extensions"
+    )
+    connect_args = dict(params.get("connect_args") or {})
+    connect_args["read_only"] = True
+    connect_args["config"] = {
+        **(connect_args.get("config") or {}),
+        "extension_directory": str(Path(extensions).resolve()),
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    uri = uri.set(database=str(serving_db_path().resolve()), query={})
+    return uri, {**params, "connect_args": connect_args}
 
 
 def _is_duckdb(dbapi_connection: Any) -> bool:
@@ -130,31 +188,94 @@ def lock_down_duckdb(dbapi_connection: Any, connection_record: Any = None) -> No
 if not event.contains(Pool, "connect", lock_down_duckdb):
     event.listen(Pool, "connect", lock_down_duckdb)
 
-# statements refused on DuckDB even though Superset does not count them as DML
-DUCKDB_FORBIDDEN_STATEMENTS = frozenset(
-    {"COPY", "EXPORT", "IMPORT", "ATTACH", "DETACH", "INSTALL", "LOAD", "SET", "RESET",
-     "PRAGMA", "CALL", "CHECKPOINT", "USE", "VACUUM", "CREATE", "INSERT", "UPDATE", "DELETE",
-     "DROP", "ALTER", "TRUNCATE", "MERGE"}
+# What SQL may reach a DuckDB database (SQL Lab, charts, filter values): one or more SELECTs over
+# the serving views, nothing else. Table functions read files or run SQL strings the parser (and
+# so the row-level security of SQL Lab) cannot see; catalog tables show the views' file paths.
+DUCKDB_TABLE_FUNCTIONS_ALLOWED = frozenset({"range", "generate_series"})
+DUCKDB_FUNCTIONS_REFUSED = (  # name prefixes: file readers, SQL runners, settings, catalogs
+    "read_", "delta_", "parquet_", "iceberg_", "sniff_", "glob", "query", "duckdb_", "pragma_",
+    "current_setting", "getenv", "json_execute", "sql_auto_complete", "which_secret", "load_",
+    "install_", "checkpoint", "force_checkpoint", "enable_", "disable_", "test_",
 )  # fmt: skip
 
 
+def duckdb_refusal(sql: str, views: frozenset[str]) -> str | None:
+    """Why ``sql`` may not run on the serving database, or None: every statement a query
+    (SELECT / UNION / VALUES in a FROM), every table a serving view named as it is (``view``
+    or ``main.view``) or a CTE of the statement, no function of ``DUCKDB_FUNCTIONS_REFUSED``."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        return f"the statement does not parse: {str(exc)[:200]}"
+    if not statements:
+        return "no statement"
+    for statement in statements:
+        if not isinstance(statement, exp.Query):
+            return f"only SELECT statements may run here, not {statement.key.upper()}"
+        ctes = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
+        for table in statement.find_all(exp.Table):
+            if not isinstance(table.this, exp.Identifier):
+                name = table.this.sql_name() if isinstance(table.this, exp.Func) else ""
+                name = table.this.name if name == "ANONYMOUS" else name
+                if name.lower() not in DUCKDB_TABLE_FUNCTIONS_ALLOWED:
+                    return f"table function {name.lower() or table.this.key} is not allowed"
+                continue
+            if not table.catalog and not table.db and table.name in ctes:
+                continue
+            if table.catalog or table.db not in ("", "main") or table.name not in views:
+                return f"{table.sql(dialect='duckdb')} is not a serving view"
+        for func in statement.find_all(exp.Func):
+            name = (func.name if func.sql_name() == "ANONYMOUS" else func.sql_name()).lower()
+            if name.startswith(DUCKDB_FUNCTIONS_REFUSED):
+                return f"function {name} is not allowed"
+    return None
+
+
+def filter_rows_beneath(sql: str, database: Any) -> str:
+    """``sql`` with every serving view it reads replaced by a sub-query holding the current
+    user's row-level security rules (``SELECT * FROM view WHERE <rules>``), or unchanged when
+    no rule applies to the user (the admin).
+
+    Superset ANDs a dataset's rules into a chart query's WHERE next to the chart's filters, and
+    does not parenthesise the SQL of an adhoc column used in a filter: ``county_code = county_code
+    OR TRUE`` IS NOT NULL widened a county regulator's query to every county (found by
+    tests/infra/test_superset_access.py). Filtering beneath the query, as RLS_IN_SQLLAB does for
+    SQL Lab, leaves no predicate of the outer query a way to reach the rows the rules exclude."""
+    from superset.sql.parse import RLSMethod, SQLScript
+    from superset.utils.rls import get_predicates_for_table
+
+    script = SQLScript(sql, "duckdb")
+    applied = False
+    for statement in script.statements:
+        predicates = {}
+        for table in statement.tables:
+            table = table.qualify(schema="main")
+            found = get_predicates_for_table(table, database, None)
+            predicates[table] = [statement.parse_predicate(p) for p in found if p]
+            applied = applied or bool(predicates[table])
+        statement.apply_rls(None, "main", predicates, RLSMethod.AS_SUBQUERY)
+    return script.format() if applied else sql
+
+
 def SQL_QUERY_MUTATOR(sql: str, **kwargs: Any) -> str:  # noqa: N802 (Superset config name)
-    """Refuse file-writing / config statements on DuckDB databases; pass other SQL unchanged."""
+    """On DuckDB databases: refuse SQL that is not a SELECT over the serving views, then filter
+    the views it reads by the user's row-level security (``filter_rows_beneath``)."""
     database = kwargs.get("database")
     if database is None or getattr(database, "backend", None) != "duckdb":
         return sql
+    reason = duckdb_refusal(sql, frozenset(v.name for v in serving_views()))
+    if reason is None:
+        return filter_rows_beneath(sql, database)
     from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
     from superset.exceptions import SupersetSecurityException
-    from superset.sql.parse import SQLScript
 
-    for statement in SQLScript(sql, "duckdb").statements:
-        words = statement.format(comments=False).split(None, 1)
-        if words and words[0].upper() in DUCKDB_FORBIDDEN_STATEMENTS:
-            raise SupersetSecurityException(
-                SupersetError(
-                    message=f"{words[0].upper()} statements are not allowed on this database",
-                    error_type=SupersetErrorType.DML_NOT_ALLOWED_ERROR,
-                    level=ErrorLevel.ERROR,
-                )
-            )
-    return sql
+    raise SupersetSecurityException(
+        SupersetError(
+            message=f"{reason}: this database serves SELECT queries over its views only",
+            error_type=SupersetErrorType.DML_NOT_ALLOWED_ERROR,
+            level=ErrorLevel.ERROR,
+        )
+    )

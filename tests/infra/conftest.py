@@ -61,12 +61,12 @@ def county_days_frame() -> pd.DataFrame:
     """3 counties x 2 days; latest-day online total 37, qualified rates 96.6% / 77.8% / 97.0%."""
     rows = [
         # day, code, name, vehicles, online, points, qualified, km
-        (DAY_1, "110101", "东城区", 10, 8, 1000, 950, 1234.5),
-        (DAY_1, "110102", "西城区", 6, 5, 400, 300, 456.7),
-        (DAY_1, "110105", "朝阳区", 20, 17, 2000, 1960, 3210.9),
-        (DAY_2, "110101", "东城区", 10, 9, 1100, 1078, 1300.2),
-        (DAY_2, "110102", "西城区", 6, 4, 500, 400, 380.0),
-        (DAY_2, "110105", "朝阳区", 25, 24, 2100, 2016, 3333.3),
+        (DAY_1, "350902", "蕉城区", 10, 8, 1000, 950, 1234.5),
+        (DAY_1, "350981", "福安市", 6, 5, 400, 300, 456.7),
+        (DAY_1, "350102", "鼓楼区", 20, 17, 2000, 1960, 3210.9),
+        (DAY_2, "350902", "蕉城区", 10, 9, 1100, 1078, 1300.2),
+        (DAY_2, "350981", "福安市", 6, 4, 500, 400, 380.0),
+        (DAY_2, "350102", "鼓楼区", 25, 24, 2100, 2016, 3333.3),
     ]
     df = pd.DataFrame(
         rows,
@@ -80,11 +80,11 @@ def county_days_frame() -> pd.DataFrame:
 def vehicle_days_frame() -> pd.DataFrame:
     at = dt.datetime.combine
     rows = [
-        (DAY_1, "京A12345", 2, "110101", "E001", "P01", 120, 118, 85.2,
+        (DAY_1, "京A12345", 2, "350902", "E001", "P01", 120, 118, 85.2,
          at(DAY_1, dt.time(6, 0)), at(DAY_1, dt.time(21, 30))),
-        (DAY_2, "京A12345", 2, "110101", "E001", "P01", 130, 130, 90.4,
+        (DAY_2, "京A12345", 2, "350902", "E001", "P01", 130, 130, 90.4,
          at(DAY_2, dt.time(6, 5)), at(DAY_2, dt.time(22, 0))),
-        (DAY_2, "京B67890", 1, "110105", "E002", "P02", 80, 60, 40.0,
+        (DAY_2, "京B67890", 1, "350102", "E002", "P02", 80, 60, 40.0,
          at(DAY_2, dt.time(7, 0)), at(DAY_2, dt.time(19, 45))),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=VEHICLE_DAYS_SCHEMA.names)
@@ -150,31 +150,31 @@ def _month_bounds(period: str) -> tuple[dt.date, dt.date]:
 def assessments_frame() -> pd.DataFrame:
     """Monthly results for 2 months x (3 counties, 2 enterprises, 2 platforms) + one day row.
 
-    Latest month (2026-11) ranking: counties 东城区 92.5 > 朝阳区 85.1 > 西城区 71.3 (不合格);
+    Latest month (2026-11) ranking: counties 蕉城区 92.5 > 鼓楼区 85.1 > 福安市 71.3 (不合格);
     enterprises 宁德顺达客运 88.0 > 闽东旅游包车 64.2 (不合格); platforms 闽运通 95.0 > 海峡卫星 78.0.
     """
     subjects = {
         # level: [(id, name, {period: (score, connectivity, online, track, data, drift, check)})]
         "county": [
             (
-                "110101",
-                "东城区",
+                "350902",
+                "蕉城区",
                 {
                     MONTH_1: (90.1, None, 0.95, 0.93, 0.97, 0.01, None),
                     MONTH_2: (92.5, None, 0.96, 0.94, 0.98, 0.01, None),
                 },
             ),
             (
-                "110102",
-                "西城区",
+                "350981",
+                "福安市",
                 {
                     MONTH_1: (79.0, None, 0.85, 0.80, 0.82, 0.04, None),
                     MONTH_2: (71.3, None, 0.80, 0.72, 0.75, 0.06, None),
                 },
             ),
             (
-                "110105",
-                "朝阳区",
+                "350102",
+                "鼓楼区",
                 {
                     MONTH_1: (83.0, None, 0.91, 0.88, 0.93, 0.02, None),
                     MONTH_2: (85.1, None, 0.92, 0.90, 0.94, 0.02, None),
@@ -260,11 +260,11 @@ def _ts(day: dt.date, hh: int, mm: int = 0) -> dt.datetime:
 
 
 # each plate's CURRENT attribution: (vehicle_type, county_code, county_name, enterprise, platform)
-# 京A12345 moved from 西城区 to 东城区: its events all count for 东城区 now
+# 京A12345 moved from 福安市 to 蕉城区: its events all count for 蕉城区 now
 CURRENT_VEHICLES = {
-    ("京A12345", 2): ("bus_scheduled", "110101", "东城区", "E001", "P01"),
-    ("京B67890", 1): ("bus_charter", "110105", "朝阳区", "E002", "P02"),
-    ("京C11111", 2): ("bus_scheduled", "110102", "西城区", "E001", "P01"),
+    ("京A12345", 2): ("bus_scheduled", "350902", "蕉城区", "E001", "P01"),
+    ("京B67890", 1): ("bus_charter", "350102", "鼓楼区", "E002", "P02"),
+    ("京C11111", 2): ("bus_scheduled", "350981", "福安市", "E001", "P01"),
 }
 UNREGISTERED = (None, None, "未登记车辆", None, None)
 
@@ -337,7 +337,7 @@ def rectification_frame(today: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
     future_due = today + dt.timedelta(days=14)
     items = [
         # item_id, period, kind, level, subject_id, subject_name, report_due, events, expected
-        ("r1", MONTH_1, "subject", "county", "110102", "西城区", due,
+        ("r1", MONTH_1, "subject", "county", "350981", "福安市", due,
          [("open", 0), ("reported", 5)], "已报告"),
         ("r2", MONTH_1, "subject", "enterprise", "E002", "闽东旅游包车有限公司", due,
          [("open", 0), ("reported", 3), ("closed", 8)], "已销号"),

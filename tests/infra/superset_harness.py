@@ -18,7 +18,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,9 @@ EMPTY_OR_ERROR_TEXTS = ("No results", "没有结果", "暂无数据", "No data",
 @dataclass(frozen=True)
 class Superset:
     url: str
-    password: str
+    password: str  # the admin's
+    demo_password: str = ""  # SUPERSET_DEMO_PASSWORD: the users of infra/superset/users.yaml
+    env: dict[str, str] = field(default_factory=dict, compare=False, hash=False)  # of bootstrap
 
 
 def require_superset_env() -> None:
@@ -83,6 +85,7 @@ def running_superset(lake: Path, home: Path) -> Iterator[Superset]:
     """bootstrap.sh + run.sh start over ``lake`` in ``home`` on a free port; stopped on exit."""
     port = free_port()
     password = secrets.token_urlsafe(12)
+    demo_password = secrets.token_urlsafe(12)
     env = {
         **os.environ,
         "SUPERSET_HOME": str(home),
@@ -91,28 +94,34 @@ def running_superset(lake: Path, home: Path) -> Iterator[Superset]:
         "SUPERSET_ADMIN_USER": ADMIN_USER,
         "SUPERSET_ADMIN_PASSWORD": password,
         "SUPERSET_SECRET_KEY": secrets.token_urlsafe(32),
+        "SUPERSET_DEMO_PASSWORD": demo_password,
     }
     env.pop("VIRTUAL_ENV", None)
     run_script("bootstrap.sh", [], env, timeout=300)
     assert (home / "serving.duckdb").is_file()
     try:
         run_script("run.sh", ["start"], env, timeout=180)
-        yield Superset(f"http://127.0.0.1:{port}", password)
+        yield Superset(f"http://127.0.0.1:{port}", password, demo_password, env)
     finally:
         subprocess.run([str(SUPERSET_DIR / "run.sh"), "stop"], env=env, timeout=60, check=False)
 
 
 class SupersetApi(requests.Session):
-    """A session holding a bearer token, the session cookie and the CSRF token."""
+    """A session holding a bearer token, the session cookie and the CSRF token (of the admin, or
+    of ``username`` / ``password``)."""
 
-    def __init__(self, superset: Superset) -> None:
+    def __init__(
+        self, superset: Superset, username: str = ADMIN_USER, password: str | None = None
+    ) -> None:
         super().__init__()
         self.url = superset.url
+        self.username = username
         login = self.post(
             f"{self.url}/api/v1/security/login",
-            json={"username": ADMIN_USER, "password": superset.password, "provider": "db"},
+            json={"username": username, "password": password or superset.password,
+                  "provider": "db"},
             timeout=30,
-        )
+        )  # fmt: skip
         login.raise_for_status()
         self.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
         csrf = self.get(f"{self.url}/api/v1/security/csrf_token/", timeout=30)
@@ -155,49 +164,68 @@ def day_of(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
+def login_session(
+    superset: Superset, username: str = ADMIN_USER, password: str | None = None
+) -> requests.Session:
+    """A requests session logged in as the login page does (POST /login/ with the CSRF token of
+    the page): the session cookie, the CSRF token as a header (for session-only endpoints)."""
+    http = requests.Session()
+    page = http.get(f"{superset.url}/login/", timeout=60)
+    page.raise_for_status()
+    token = re.search(r'id="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
+        r'value="([^"]+)"[^>]*id="csrf_token"', page.text
+    )
+    assert token, f"no csrf_token on {superset.url}/login/: {page.text[:300]!r}"
+    done = http.post(
+        f"{superset.url}/login/",
+        data={"username": username, "password": password or superset.password,
+              "csrf_token": token.group(1)},
+        timeout=60,
+    )  # fmt: skip
+    done.raise_for_status()
+    me = http.get(f"{superset.url}/api/v1/me/", timeout=60)
+    assert me.ok, f"login as {username} failed: /api/v1/me/ answered {me.status_code}"
+    http.headers.update({"X-CSRFToken": token.group(1), "Referer": superset.url})
+    return http
+
+
 def login_cookies(superset: Superset) -> list[dict]:
-    """Log in as the admin over HTTP, as the login page does (POST /login/ with the CSRF token of
-    the page), and return the session cookies for a browser context."""
-    with requests.Session() as http:
-        page = http.get(f"{superset.url}/login/", timeout=60)
-        page.raise_for_status()
-        token = re.search(r'id="csrf_token"[^>]*value="([^"]+)"', page.text) or re.search(
-            r'value="([^"]+)"[^>]*id="csrf_token"', page.text
-        )
-        assert token, f"no csrf_token on {superset.url}/login/: {page.text[:300]!r}"
-        done = http.post(
-            f"{superset.url}/login/",
-            data={"username": ADMIN_USER, "password": superset.password,
-                  "csrf_token": token.group(1)},
-            timeout=60,
-        )  # fmt: skip
-        done.raise_for_status()
-        me = http.get(f"{superset.url}/api/v1/me/", timeout=60)
-        assert me.ok, f"login as {ADMIN_USER} failed: /api/v1/me/ answered {me.status_code}"
+    """Log in as the admin over HTTP (``login_session``) and return the session cookies for a
+    browser context."""
+    with login_session(superset) as http:
         return [
             {"name": c.name, "value": c.value, "url": superset.url} for c in http.cookies if c.value
         ]
 
 
 @contextmanager
-def logged_in_page(superset: Superset, name: str, viewport: dict | None = None):
-    """A headless Chromium page whose context holds an admin session (``login_cookies``).
+def logged_in_page(
+    superset: Superset,
+    name: str,
+    viewport: dict | None = None,
+    user: tuple[str, str] | None = None,
+):
+    """A headless Chromium page whose context holds an admin session (``login_cookies``), or
+    that logged in as ``user`` (username, password) through the login page's form.
 
     If the block fails, the page is saved as ``ARTIFACTS/<name>-failure.png`` first.
     """
     require_browser()
     from playwright.sync_api import sync_playwright
 
-    cookies = login_cookies(superset)
+    cookies = login_cookies(superset) if user is None else []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         try:
             context = browser.new_context(
                 viewport=viewport or {"width": 1600, "height": 1000}, locale="zh-CN"
             )
-            context.add_cookies(cookies)
+            if cookies:
+                context.add_cookies(cookies)
             page = context.new_page()
             try:
+                if user is not None:
+                    log_in_through_the_form(page, superset, *user)
                 yield page
             except BaseException:
                 ARTIFACTS.mkdir(exist_ok=True)
@@ -205,6 +233,16 @@ def logged_in_page(superset: Superset, name: str, viewport: dict | None = None):
                 raise
         finally:
             browser.close()
+
+
+def log_in_through_the_form(page, superset: Superset, username: str, password: str) -> None:
+    """Type ``username`` / ``password`` into the login page and submit, as a person does; waits
+    until the browser left the login page."""
+    page.goto(f"{superset.url}/login/")
+    page.locator("[data-test=username-input]").fill(username)
+    page.locator("[data-test=password-input]").fill(password)
+    page.locator("[data-test=login-button]").click()
+    page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
 
 
 def open_dashboard(page, superset: Superset, slug: str, title: str) -> None:

@@ -160,7 +160,7 @@ def test_overdue_now_is_computed_against_todays_date(serving, gold_lake, tmp_pat
         con.close()
     # open and past due (京B67890) or open and not yet due (京C11111); the others are not open
     assert {name: (status, late) for name, status, late in rows} == {
-        "西城区": ("reported", False),
+        "福安市": ("reported", False),
         "闽东旅游包车有限公司": ("closed", False),
         "京B67890": ("open", True),
         "海峡卫星定位服务平台": ("overdue", False),

@@ -94,11 +94,11 @@ def test_violations_by_kind_and_county(api, charts, known) -> None:
     assert {r["kind_label"]: r["events"] for r in rows} == want
     assert want["超速"] == 4 and want["定位漂移"] == 1
 
-    # by county: the CURRENT vehicle version counts (京A12345 moved 西城区 -> 东城区)
+    # by county: the CURRENT vehicle version counts (京A12345 moved 福安市 -> 蕉城区)
     rows = api.query(form, {"columns": ["county_name"], "metrics": form["metrics"],
                             "filters": [LATEST]})  # fmt: skip
     assert {r["county_name"]: r["events"] for r in rows} == {
-        "东城区": 4, "西城区": 3, "朝阳区": 3, "未登记车辆": 1,
+        "蕉城区": 4, "福安市": 3, "鼓楼区": 3, "未登记车辆": 1,
     }  # fmt: skip
 
 
@@ -184,5 +184,5 @@ def test_assessment_dashboard_renders_in_chromium(superset: Superset, known) -> 
     results = [r for payload in chart_data for r in payload.get("result", [])]
     assert len(results) >= 10 and all(r.get("rowcount", 0) > 0 for r in results), chart_data
     labels = {v for r in results for row in r["data"] for v in row.values() if isinstance(v, str)}
-    assert {"超速", "疲劳驾驶", "定位漂移", "东城区", "闽运通监控平台"} <= labels
+    assert {"超速", "疲劳驾驶", "定位漂移", "蕉城区", "闽运通监控平台"} <= labels
     assert shot.stat().st_size > 50_000
