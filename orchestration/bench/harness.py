@@ -21,8 +21,14 @@ For each size (position points: ``1M``, ``10M``, …) the harness
    the end-to-end rate of the largest size; and the growth exponent of time in the number of
    points (1.0 = linear), fitted over the sizes.
 
+Before the sizes it measures the national crypto, network freight
+(:mod:`orchestration.bench.freight`) and the ride-hailing race
+(:mod:`orchestration.bench.ridehailing`: a company-month landed and evaluated on our engine, JVM
+Spark and DuckDB).
+
 No timing is asserted anywhere: the numbers are printed (``--json`` for machines). Engines that
-computed different monthly indicators are named, with their first differing row.
+computed different monthly indicators (or ride-hailing company periods) are named, with their
+first differing row.
 """
 
 from __future__ import annotations
@@ -465,6 +471,9 @@ class BenchResult:
     crypto: dict[str, Any] | None = None
     # network freight: envelopes/s and a province-day's monitoring (orchestration/bench/freight.py)
     freight: dict[str, Any] | None = None
+    # ride-hailing: a company-month landed and evaluated against JVM Spark and DuckDB
+    # (orchestration/bench/ridehailing.py)
+    ridehailing: dict[str, Any] | None = None
 
     def growth(self) -> dict[str, Any]:
         results = list(self.sizes.values())
@@ -491,12 +500,15 @@ class BenchResult:
             "province_day": self.province_day(),
             "crypto": self.crypto,
             "freight": self.freight,
+            "ridehailing": self.ridehailing,
         }
 
     @property
     def mismatches(self) -> list[str]:
-        """Every engine and size whose monthly indicators differ from ours."""
-        return [line for r in self.sizes.values() for line in r.mismatches]
+        """Every engine and size whose monthly indicators differ from ours, and every engine
+        whose ride-hailing company periods do."""
+        lines = [line for r in self.sizes.values() for line in r.mismatches]
+        return lines + list((self.ridehailing or {}).get("mismatches", []))
 
     def province_day(self) -> dict[str, Any] | None:
         """A province-day (PROVINCE_DAY_POINTS) at the measured end-to-end rate, on this
@@ -551,10 +563,14 @@ def run_bench(
     crypto_seconds: float = 0.5,
     freight_envelopes: int = 0,
     freight_waybills: int = 0,
+    ridehailing_orders: int = 0,
+    ridehailing_positions: int = 0,
 ) -> BenchResult:
-    """Measure the national crypto (each operation for ``crypto_seconds``; 0: not at all), then
-    generate (or reuse) each size, run our pipeline and the baselines (the compared work, then
-    end to end unless ``end_to_end`` is false), return every number."""
+    """Measure the national crypto (each operation for ``crypto_seconds``; 0: not at all), network
+    freight, the ride-hailing race (a company-month of ``ridehailing_orders`` orders and
+    ``ridehailing_positions`` points; 0 orders: not at all), then generate (or reuse) each size,
+    run our pipeline and the baselines (the compared work, then end to end unless ``end_to_end``
+    is false), return every number."""
     from transforms.crypto.keys import KEYS_ENV, init_keys
 
     work = work.resolve()
@@ -573,6 +589,14 @@ def run_bench(
         from orchestration.bench import freight
 
         bench.freight = freight.run(work, freight_envelopes, freight_waybills, say)
+    if ridehailing_orders:
+        from orchestration.bench import ridehailing
+
+        # its baselines are those of --baselines that race it (none: ours only)
+        racers = tuple(e for e in ridehailing.ENGINES if e in baselines)
+        bench.ridehailing = ridehailing.run(
+            work, ridehailing_orders, ridehailing_positions, say, racers, cores
+        )
     for label, points in sizes.items():
         landing, summary = landing_zone(work, label, points, say)
         actual = summary["parsed_records"] + summary["frame_positions"]
@@ -743,9 +767,14 @@ def render(bench: BenchResult) -> str:
     if bench.freight:
         lines.append("")
         lines += render_freight(bench.freight)
+    if bench.ridehailing:
+        from orchestration.bench.ridehailing import render as render_ridehailing
+
+        lines.append("")
+        lines += render_ridehailing(bench.ridehailing)
     if bench.mismatches:
         lines.append("")
-        lines.append("✗ engines that computed different monthly indicators:")
+        lines.append("✗ engines that computed different results:")
         lines += [f"  {line}" for line in bench.mismatches]
     return "\n".join(lines)
 

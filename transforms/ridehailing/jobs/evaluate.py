@@ -19,6 +19,9 @@ here come the rules that need other records, then the rates:
 Every run rebuilds the evaluation of every period that still has records in silver (records of a
 back-fill, a late static record or a new licence can change any earlier month); the evaluation of
 a month whose records have passed retention (2 years) is kept as it was computed.
+
+The plan is :func:`evaluation` (DataFrames in, the frame of every table out — the benchmark runs
+it on JVM Spark too); :func:`evaluate` is the job: the Delta reads and writes around it.
 """
 
 from __future__ import annotations
@@ -226,16 +229,16 @@ def order_lifecycle(dynamic: DataFrame) -> DataFrame:
 
 
 def licence_failures(
-    spark: SparkSession,
-    lake: Path,
     records: DataFrame,
     versions: DataFrame,
+    licences: DataFrame,
     rules: dict[str, Any],
     licence_rules: dict[str, Any],
     join_key: bytes,
-) -> DataFrame | None:
-    """(interface, natural_key, rule) of records whose driver or vehicle the licence feed knows
-    but who held no valid licence of the 网约车 kinds at the event time."""
+) -> DataFrame:
+    """(interface, natural_key, rule) of records whose driver or vehicle the licence feed
+    (``licences``: silver.licences__licences) knows but who held no valid licence of the 网约车
+    kinds at the event time."""
     from transforms.licences.lookups import (
         JOIN_COLUMN,
         kind_condition,
@@ -243,9 +246,6 @@ def licence_failures(
         with_holder_hmac,
     )
 
-    if not LICENCES.exists(lake):
-        return None
-    licences = spark.read.format("delta").load(str(LICENCES.location(lake)))
     truth = rules["truthfulness"]
     out = []
     for role, kinds, holder in (
@@ -341,26 +341,45 @@ def exempt(records: DataFrame, outages: DataFrame | None, rules: dict[str, Any])
     )
 
 
-def evaluate(
-    spark: SparkSession,
-    lake: Path,
+@dataclass
+class EvaluationFrames:
+    """What one evaluation writes, as DataFrames: each the content of one table."""
+
+    versions: DataFrame  # silver.ridehailing__static_versions
+    evaluated: DataFrame  # silver.ridehailing__evaluated
+    defects: DataFrame  # silver.ridehailing__defects
+    orders: DataFrame  # silver.ridehailing__orders
+    company_periods: DataFrame  # gold.ridehailing__company_periods
+    overview: DataFrame  # gold.ridehailing__overview
+
+
+# the tables the evaluation writes partitioned (the others are written whole)
+PARTITIONED = {EVALUATED.name: ("period_month",), ORDERS.name: ("period_month",)}
+# stores a frame later steps read many times (the static versions, the evaluated records) as
+# ``table`` and returns it read back; identity: the plan stays one lazy DAG
+Checkpoint = Callable[[registry.Table, DataFrame], DataFrame]
+
+
+def evaluation(
+    static: DataFrame,
+    dynamic: DataFrame,
+    outages: DataFrame | None,
+    licences: DataFrame | None,
     rules: dict[str, Any],
     licence_rules: dict[str, Any],
     join_key: bytes,
-    progress: Callable[[str], None] | None = None,
-) -> EvaluationResult:
-    """Rebuild the static history, the evaluated records, the defects, the company periods and
-    the overview from silver."""
-    say = progress or (lambda _m: None)
-    result = EvaluationResult()
-    if not (RECORDS.exists(lake) and STATIC_RECORDS.exists(lake)):
-        say("ridehailing: nothing published yet")
-        return result
-    load = lambda t: spark.read.format("delta").load(str(t.location(lake)))  # noqa: E731
-    static, dynamic = load(STATIC_RECORDS), load(RECORDS)
-    versions = static_versions(static)
-    _write(spark, lake, VERSIONS, versions)
-    versions = load(VERSIONS)
+    checkpoint: Checkpoint | None = None,
+) -> EvaluationFrames:
+    """The evaluation as a plan over DataFrames, from the published records (``static``:
+    silver.ridehailing__static_records, ``dynamic``: silver.ridehailing__records), the outage
+    notices and the licences (None: none known) to the frames of every table it writes.
+
+    ``checkpoint`` is where the caller stores the static versions and then the evaluated records
+    (each read by several later steps) and reads them back — the job writes its Delta tables,
+    another engine its own files; the month lists of the company periods and the overview are
+    read from the evaluated records (a small query each)."""
+    keep = checkpoint or (lambda _table, frame: frame)
+    versions = keep(VERSIONS, static_versions(static))
 
     truth = rules["truthfulness"]
     cross = [deletes_without_add(static), sentinels(static, int(truth["sentinel_min_drivers"]))]
@@ -377,9 +396,8 @@ def evaluate(
                   "vehicle_not_in_static:VehicleNo")
     )  # fmt: skip
     cross.append(event_order(dynamic))
-    licensed = licence_failures(spark, lake, dynamic, versions, rules, licence_rules, join_key)
-    if licensed is not None:
-        cross.append(licensed)
+    if licences is not None:
+        cross.append(licence_failures(dynamic, versions, licences, rules, licence_rules, join_key))
     failures = cross[0]
     for frame in cross[1:]:
         failures = failures.unionByName(frame)
@@ -387,7 +405,6 @@ def evaluate(
         F.array_sort(F.collect_set("_rule")).alias("_cross")
     )
 
-    outages = load(OUTAGES) if OUTAGES.exists(lake) else None
     every = static.unionByName(dynamic)
     every = exempt(every, outages, rules)
     evaluated = (
@@ -403,9 +420,20 @@ def evaluate(
             "_source_file", "_line",
         )
     )  # fmt: skip
-    _write(spark, lake, EVALUATED, evaluated, partition_by=("period_month",))
-    evaluated = load(EVALUATED)
+    evaluated = keep(EVALUATED, evaluated)
 
+    return EvaluationFrames(
+        versions=versions,
+        evaluated=evaluated,
+        defects=defect_rows(evaluated),
+        orders=order_lifecycle(dynamic),
+        company_periods=company_periods(evaluated, versions, static, rules),
+        overview=overview(evaluated, versions),
+    )
+
+
+def defect_rows(evaluated: DataFrame) -> DataFrame:
+    """One row per failed record and rule (``--defects``)."""
     defects = None
     for dimension in DIMENSIONS:
         rows = evaluated.select(
@@ -416,14 +444,45 @@ def evaluate(
             "period_month", "event_time",
         )  # fmt: skip
         defects = rows if defects is None else defects.unionByName(rows)
-    _write(spark, lake, DEFECTS, defects)
+    return defects
 
-    _write(spark, lake, ORDERS, order_lifecycle(dynamic), partition_by=("period_month",))
 
-    periods = company_periods(evaluated, versions, static, rules)
+def evaluate(
+    spark: SparkSession,
+    lake: Path,
+    rules: dict[str, Any],
+    licence_rules: dict[str, Any],
+    join_key: bytes,
+    progress: Callable[[str], None] | None = None,
+) -> EvaluationResult:
+    """Rebuild the static history, the evaluated records, the defects, the company periods and
+    the overview from silver (the plan: :func:`evaluation`; here the Delta reads and writes)."""
+    say = progress or (lambda _m: None)
+    result = EvaluationResult()
+    if not (RECORDS.exists(lake) and STATIC_RECORDS.exists(lake)):
+        say("ridehailing: nothing published yet")
+        return result
+    load = lambda t: spark.read.format("delta").load(str(t.location(lake)))  # noqa: E731
+
+    def checkpoint(table: registry.Table, frame: DataFrame) -> DataFrame:
+        _write(spark, lake, table, frame, partition_by=PARTITIONED.get(table.name, ()))
+        return load(table)
+
+    frames = evaluation(
+        load(STATIC_RECORDS),
+        load(RECORDS),
+        load(OUTAGES) if OUTAGES.exists(lake) else None,
+        load(LICENCES) if LICENCES.exists(lake) else None,
+        rules,
+        licence_rules,
+        join_key,
+        checkpoint,
+    )
+    _write(spark, lake, DEFECTS, frames.defects)
+    _write(spark, lake, ORDERS, frames.orders, partition_by=PARTITIONED[ORDERS.name])
     frozen = _retained_from(rules)
-    _write_periods(spark, lake, COMPANY_PERIODS, periods, frozen)
-    _write_periods(spark, lake, OVERVIEW, overview(evaluated, versions), frozen)
+    _write_periods(spark, lake, COMPANY_PERIODS, frames.company_periods, frozen)
+    _write_periods(spark, lake, OVERVIEW, frames.overview, frozen)
     counts = (
         spark.read.format("delta")
         .load(str(COMPANY_PERIODS.location(lake)))

@@ -120,7 +120,7 @@ def _stage_interface(
     good.write.mode("append").parquet(str(staging(lake, target)))
 
 
-def _one_per_key(staged: DataFrame) -> DataFrame:
+def one_per_key(staged: DataFrame) -> DataFrame:
     """One row per natural key: the values of the copy received last (then landed last), the
     earliest reception, the number of copies."""
     key = list(MERGE_KEY)
@@ -222,7 +222,7 @@ def publish_records(
         if staged[target]:
             lines = spark.read.parquet(str(staging(lake, target)))
             result.reports.extend(_validate(lines, mostly, say))
-            batch = _one_per_key(lines)
+            batch = one_per_key(lines)
             result.records += _merge(spark, lake, table, batch)
         shutil.rmtree(staging(lake, target), ignore_errors=True)
     result.outages = publish_outages(lake)
@@ -286,6 +286,22 @@ def publish_outages(lake: Path) -> int:
     rows = []
     if bronze.exists(lake):
         rows = DeltaTable(str(bronze.location(lake))).to_pyarrow_table().to_pylist()
+    good, bad = outage_notices(rows)
+    write_deltalake(
+        str(OUTAGE_TABLE.location(lake)),
+        pa.Table.from_pylist(good, OUTAGE_SCHEMA),
+        mode="overwrite",
+        schema_mode="overwrite",
+    )
+    _outage_rule_failures(lake, bad)
+    mark_published(lake, pending_files(lake, OUTAGES).column("file_sm3").to_pylist(), now_beijing())
+    return len(good)
+
+
+def outage_notices(rows: list[dict]) -> tuple[list[dict], list[tuple[dict, list[str]]]]:
+    """(outage rows, (notice, the rules it breaks) of the notices that are not one) from bronze
+    notice rows (strings with lineage): one per (company, start), the notice landed last
+    winning."""
     good: dict[tuple, dict] = {}
     bad: list[tuple[dict, list[str]]] = []
     for row in sorted(rows, key=lambda r: (r["_landed_at"], r["_source_file"], r["_line"])):
@@ -308,15 +324,7 @@ def publish_outages(lake: Path) -> int:
             "_source_file": row["_source_file"],
             "_line": row["_line"],
         }
-    write_deltalake(
-        str(OUTAGE_TABLE.location(lake)),
-        pa.Table.from_pylist(list(good.values()), OUTAGE_SCHEMA),
-        mode="overwrite",
-        schema_mode="overwrite",
-    )
-    _outage_rule_failures(lake, bad)
-    mark_published(lake, pending_files(lake, OUTAGES).column("file_sm3").to_pylist(), now_beijing())
-    return len(good)
+    return list(good.values()), bad
 
 
 def _outage_rule_failures(lake: Path, bad: list[tuple[dict, list[str]]]) -> None:
