@@ -84,7 +84,10 @@ def parse_size(text: str) -> int:
 
 
 def parse_sizes(text: str) -> dict[str, int]:
-    """``"1M,10M"`` → {"1M": 1000000, "10M": 10000000}, in increasing order."""
+    """``"1M,10M"`` → {"1M": 1000000, "10M": 10000000}, in increasing order; ``"none"`` → {}
+    (no telematics size: the crypto, freight and ride-hailing sections only)."""
+    if text.strip().lower() == "none":
+        return {}
     sizes = {label.strip(): parse_size(label) for label in text.split(",") if label.strip()}
     if not sizes:
         raise ValueError("no sizes given")
@@ -674,8 +677,9 @@ def render(bench: BenchResult) -> str:
         f"{'size':>6} {'stage':<11} {'seconds':>9} {'rows/s':>12} {'records':>11} "
         f"{'records/s':>11} {'MB/s':>8} {'peak RSS MB':>12}"
     )
-    lines.append(head)
-    lines.append("-" * len(head))
+    if bench.sizes:  # --sizes none: the domain sections only
+        lines.append(head)
+        lines.append("-" * len(head))
     for label, r in bench.sizes.items():
         for name, s in [*r.stages.items(), ("total", r.total)]:
             lines.append(
@@ -683,10 +687,13 @@ def render(bench: BenchResult) -> str:
                 f"{s.records:>11,} {s.records_per_s:>11,.0f} {s.mb_per_s:>8.1f} "
                 f"{s.peak_rss_mb:>12,.0f}"
             )
-    lines.append("rows/s: position points ÷ seconds; records: what the stage reads (land: lines")
-    lines.append(
-        "of every feed; publish: bronze positions; facts, indicators: silver + quarantine)"
-    )
+    if bench.sizes:
+        lines.append(
+            "rows/s: position points ÷ seconds; records: what the stage reads (land: lines"
+        )
+        lines.append(
+            "of every feed; publish: bronze positions; facts, indicators: silver + quarantine)"
+        )
     compared = [r for r in bench.sizes.values() if r.baselines]
     if compared:
         lines.append("")

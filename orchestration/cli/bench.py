@@ -18,7 +18,8 @@ def register(main: click.Group) -> None:
     "--sizes",
     default="1M,10M,30M",
     show_default=True,
-    help="Comma-separated sizes in position points (k, M suffixes).",
+    help="Comma-separated telematics sizes in position points (k, M suffixes); 'none': only the "
+    "crypto, freight and ride-hailing sections.",
 )
 @click.option(
     "--work",

@@ -31,6 +31,7 @@ def test_sizes_parse_and_sort():
     assert parse_size("2.5k") == 2_500
     assert parse_size("30m") == 30_000_000
     assert list(parse_sizes("10M, 1M,30M")) == ["1M", "10M", "30M"]
+    assert parse_sizes("none") == {}  # the domain sections only
     for bad in ("", "ten", "5"):
         with pytest.raises(ValueError):
             parse_size(bad)
