@@ -449,7 +449,7 @@ static_checked AS (
 -- the same phone or birthday on ≥ sentinel_min_drivers drivers of a company (evaluate.sentinels)
 shared_phones AS (
     SELECT company_id, driver_phone FROM records
-    WHERE interface = {_literal(DRIVER_STATIC)} AND driver_phone IS NOT NULL
+    WHERE interface = {_literal(DRIVER_STATIC)} AND driver_phone IS NOT NULL AND driver_phone != ''
     GROUP BY ALL HAVING count(DISTINCT licence) >= {int(truth["sentinel_min_drivers"])}
 ),
 shared_birthdays AS (

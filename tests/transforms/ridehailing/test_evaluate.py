@@ -40,3 +40,28 @@ def test_the_cutoff_follows_the_records_retention():
     rules = {"retention": {"silver.ridehailing__records": 731}}
     assert _retained_from(rules, dt.date(2026, 12, 6)) == dt.date(2024, 12, 5)
     assert _retained_from({}, dt.date(2026, 12, 6)) is None
+
+
+def test_sentinels_count_shared_values_not_blanks(spark):
+    """Five drivers of a company with one phone are a sentinel; five with a blank phone (masked
+    empty, hashed as the empty string) or a blank birthday are not — blanks fail completeness."""
+    import json
+
+    from transforms.ridehailing.jobs.evaluate import sentinels
+
+    def driver(n: int, phone_hmac: str, phone_masked: str, birthday: str, company: str = "C1"):
+        payload = {"DriverPhone_hmac": phone_hmac, "DriverPhone_masked": phone_masked,
+                   "Birthday": birthday}  # fmt: skip
+        return ("baseInfoDriver", f"{company}|L{n}", company, f"L{n}", json.dumps(payload))
+
+    rows = (
+        [driver(n, "h-shared", "138****0000", f"1990010{n}") for n in range(5)]
+        + [driver(n, "h-empty", "", " ") for n in range(5, 10)]
+        + [driver(n, "h-empty", "  ", "19800101", company="C2") for n in range(10, 14)]
+    )
+    static = spark.createDataFrame(
+        rows, "interface string, natural_key string, company_id string, license_hmac string, "
+        "payload string",
+    )  # fmt: skip
+    found = sorted(tuple(r) for r in sentinels(static, 5).collect())
+    assert found == [("baseInfoDriver", f"C1|L{n}", "sentinel:DriverPhone") for n in range(5)]

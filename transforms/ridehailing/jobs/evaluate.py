@@ -105,10 +105,13 @@ def deletes_without_add(static: DataFrame) -> DataFrame:
 
 def sentinels(static: DataFrame, min_drivers: int) -> DataFrame:
     """(interface, natural_key, rule) of baseInfoDriver records whose phone or birthday is shared
-    by ≥ ``min_drivers`` drivers of the company."""
+    by ≥ ``min_drivers`` drivers of the company. A blank phone or birthday is no value (it fails
+    completeness): the join hash of a blank phone is that of the empty string, so blanks are told
+    by the mask."""
+    phone_given = F.trim(F.get_json_object("payload", "$.DriverPhone_masked")) != ""
     drivers = static.where(F.col("interface") == "baseInfoDriver").select(
         "interface", "natural_key", "company_id", "license_hmac",
-        F.get_json_object("payload", "$.DriverPhone_hmac").alias("DriverPhone"),
+        F.when(phone_given, F.get_json_object("payload", "$.DriverPhone_hmac")).alias("DriverPhone"),
         F.trim(F.get_json_object("payload", "$.Birthday")).alias("Birthday"),
     )  # fmt: skip
     out = []
