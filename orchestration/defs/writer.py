@@ -33,6 +33,7 @@ from transforms.lake.conflicts import (
     backoff,
     conflict_retries,
     is_commit_conflict,
+    is_transient_engine_error,
 )
 from transforms.lake.lock import Holder, writer_lock
 
@@ -82,6 +83,19 @@ def on_commit_conflict(*, retry: bool) -> Callable[[Callable], Callable]:
 
     def decorate(fn: Callable) -> Callable:
         def handle(context, kwargs: dict, exc: Exception) -> None:
+            if retry and is_transient_engine_error(exc):
+                lakehouse = kwargs.get("lakehouse")
+                retries = conflict_retries(lakehouse.rules() if lakehouse is not None else None)
+                attempt = context.retry_number + 1
+                if attempt <= retries:
+                    delay = backoff(attempt)
+                    first = (str(exc).strip().splitlines() or [""])[0][:200]
+                    context.log.warning(
+                        f"↻ the engine lost an operation ({first}); this step again in {delay} s "
+                        f"(retry {attempt}/{retries})"
+                    )
+                    raise dg.RetryRequested(max_retries=retries, seconds_to_wait=delay) from exc
+                return
             if isinstance(exc, CommitConflict) or not is_commit_conflict(exc):
                 return  # not a conflict, or one a retried unit inside already gave up on
             tables = ", ".join(".".join(k.path) for k in _asset_keys(context)) or context.op.name

@@ -265,3 +265,32 @@ def test_a_dagster_step_declared_not_idempotent_fails_in_one_line(probe_lake):
     assert line == f"Delta commit conflict on ops.conflict_probe {LOST}"
     rows = DeltaTable(str(probe_lake / "ops" / "conflict_probe")).to_pyarrow_table()
     assert rows.column("n").to_pylist() == [2]  # only the outside writer's delete
+
+
+def engine_probe(retry: bool) -> dg.AssetsDefinition:
+    """An asset whose first attempt meets the engine losing an operation (the error Sail gave
+    once under load), then appends once."""
+
+    @dg.asset(key=["ops", "conflict_probe"])
+    @on_commit_conflict(retry=retry)
+    def conflict_probe(context: dg.AssetExecutionContext, lakehouse: LakehouseResource):
+        if context.retry_number == 0:
+            raise RuntimeError(
+                "SparkConnectGrpcException: status = StatusCode.INTERNAL details = "
+                '"internal error: task context not found for operation"'
+            )
+        path = lakehouse.root / "ops" / "conflict_probe"
+        write_deltalake(str(path), pa.table({"n": [3]}), mode="append")
+
+    return conflict_probe
+
+
+def test_an_idempotent_step_the_engine_lost_is_run_again(probe_lake):
+    result, events, logs = _materialize(engine_probe(retry=True), probe_lake)
+    assert result.success and events.count("STEP_UP_FOR_RETRY") == 1
+    assert any("↻ the engine lost an operation" in m for m in logs), logs
+    rows = DeltaTable(str(probe_lake / "ops" / "conflict_probe")).to_pyarrow_table()
+    assert sorted(rows.column("n").to_pylist()) == [1, 2, 3]
+    # a step not declared idempotent is not run again
+    result, events, _ = _materialize(engine_probe(retry=False), probe_lake)
+    assert not result.success and "STEP_UP_FOR_RETRY" not in events

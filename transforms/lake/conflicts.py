@@ -40,10 +40,15 @@ _CONFLICT_MARKERS = (
 )
 
 
-def is_commit_conflict(error: object) -> bool:
-    """Whether ``error`` (an exception, a message, or a serialised error with ``message``,
-    ``cls_name`` and ``cause`` / ``context``, e.g. a Dagster step failure) is a Delta commit
-    that lost to a concurrent writer's."""
+# what the engine says when it lost track of an operation of a live session — seen once from Sail
+# under a heavy machine load ("internal error: task context not found for operation") while the
+# same step passed before and after: an idempotent step is run again (writer.on_commit_conflict)
+_TRANSIENT_ENGINE_MARKERS = ("task context not found for operation",)
+
+
+def _chain_says(error: object, markers: tuple[str, ...]) -> bool:
+    """Whether ``error`` or a cause of it (an exception, a message, or a serialised error with
+    ``message``, ``cls_name`` and ``cause`` / ``context``) says one of ``markers``."""
     seen = 0
     while error is not None and seen < 10:
         text = " ".join(
@@ -53,7 +58,7 @@ def is_commit_conflict(error: object) -> bool:
                 getattr(error, "message", None) or error,
             )
         ).lower()
-        if any(marker in text for marker in _CONFLICT_MARKERS):
+        if any(marker in text for marker in markers):
             return True
         error = (
             getattr(error, "cause", None)
@@ -62,6 +67,19 @@ def is_commit_conflict(error: object) -> bool:
         )
         seen += 1
     return False
+
+
+def is_commit_conflict(error: object) -> bool:
+    """Whether ``error`` (an exception, a message, or a serialised error with ``message``,
+    ``cls_name`` and ``cause`` / ``context``, e.g. a Dagster step failure) is a Delta commit
+    that lost to a concurrent writer's."""
+    return _chain_says(error, _CONFLICT_MARKERS)
+
+
+def is_transient_engine_error(error: object) -> bool:
+    """Whether ``error`` is the engine losing an operation of a live session (a retry of an
+    idempotent step is the remedy, as for a commit conflict)."""
+    return _chain_says(error, _TRANSIENT_ENGINE_MARKERS)
 
 
 class CommitConflict(Exception):
