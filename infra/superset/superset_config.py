@@ -269,6 +269,7 @@ def SQL_QUERY_MUTATOR(sql: str, **kwargs: Any) -> str:  # noqa: N802 (Superset c
     reason = duckdb_refusal(sql, frozenset(v.name for v in serving_views()))
     if reason is None:
         return filter_rows_beneath(sql, database)
+    audit("query_refused", outcome="denied", target=sql, detail={"reason": reason})
     from superset.errors import ErrorLevel, SupersetError, SupersetErrorType
     from superset.exceptions import SupersetSecurityException
 
@@ -279,3 +280,127 @@ def SQL_QUERY_MUTATOR(sql: str, **kwargs: Any) -> str:  # noqa: N802 (Superset c
             level=ErrorLevel.ERROR,
         )
     )
+
+
+# --- audit (access.md "Audit"; the lake's ops.audit_log) ---------------------------------------
+# Superset's environment has no Delta writer: each event is one JSON line appended to the lake's
+# audit inbox (``<lake>/ops/audit_inbox/``), which every `lakehouse` command and every pipeline run
+# moves into ops.audit_log (transforms/lake/audit.py, ``collect_inbox``): logins (accepted and
+# refused), every SQL Lab query as submitted with its outcome, every query the lock-down refused.
+
+
+def audit_inbox() -> Path:
+    lake = Path(os.environ.get("LAKEHOUSE_LAKE") or REPO_ROOT / "lake")
+    return Path(os.environ.get("LAKEHOUSE_AUDIT_INBOX") or lake / "ops" / "audit_inbox")
+
+
+def _current_user() -> str:
+    try:
+        from flask import g
+
+        user = getattr(g, "user", None)
+        return getattr(user, "username", None) or "anonymous"
+    except RuntimeError:  # outside a request
+        return "system"
+
+
+def _origin() -> str:
+    """The client's address: the request's, else the one the request that started this work
+    left in ``g`` (SQL Lab runs its query outside the request context, in its app context)."""
+    from flask import g, has_app_context, has_request_context, request
+
+    if has_request_context():
+        return request.headers.get("X-Forwarded-For") or request.remote_addr or ""
+    return getattr(g, "lakehouse_origin", "") if has_app_context() else ""
+
+
+def FLASK_APP_MUTATOR(app: Any) -> None:  # noqa: N802 (Superset config name)
+    """Every request leaves its client's address in ``g`` for the audit of work it starts; every
+    SQL Lab execution is audited when it is answered."""
+
+    @app.before_request
+    def _remember_origin() -> None:
+        from flask import g
+
+        g.lakehouse_origin = _origin()
+
+    @app.after_request
+    def _audit_sql_lab(response: Any) -> Any:
+        """Every SQL Lab query as submitted, with its answer's status (charts' own queries are
+        not audited one by one)."""
+        from flask import request
+
+        if request.method == "POST" and request.path.rstrip("/") == "/api/v1/sqllab/execute":
+            body = request.get_json(silent=True) or {}
+            status = response.status_code
+            outcome = "ok" if status < 400 else "denied" if status in (401, 403) else "error"
+            audit("sql_lab_query", outcome=outcome, target=str(body.get("sql") or ""),
+                  detail={"status": status, "database_id": body.get("database_id"),
+                          "schema": body.get("schema")})  # fmt: skip
+        return response
+
+
+def audit(
+    action: str,
+    *,
+    outcome: str = "ok",
+    target: str = "",
+    who: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """One audit event as a JSON line of the inbox (one ``write`` of one line: lines of several
+    workers never interleave). An event that cannot be written is logged, never raised: the
+    user's action stands."""
+    import datetime as dt
+    import json
+    import uuid
+
+    try:
+        origin = _origin()
+        event = {
+            "event_id": uuid.uuid4().hex,
+            "at": dt.datetime.now(dt.UTC).isoformat(),
+            "channel": "superset",
+            "actor": who or _current_user(),
+            "action": action,
+            "target": target[:8000],
+            "origin": origin,
+            "outcome": outcome,
+            "detail": json.dumps(detail or {}, ensure_ascii=False, sort_keys=True),
+        }
+        inbox = audit_inbox()
+        inbox.mkdir(parents=True, exist_ok=True)
+        line = (json.dumps(event, ensure_ascii=False) + "\n").encode("utf-8")
+        path = inbox / f"superset-{dt.date.today():%Y%m%d}-{os.getpid()}.jsonl"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    except Exception:  # noqa: BLE001
+        logging.getLogger(__name__).exception("audit event %s not written", action)
+
+
+def _security_manager() -> type:
+    from superset.security import SupersetSecurityManager
+
+    class LakehouseSecurityManager(SupersetSecurityManager):
+        """Superset's security manager, every login attempt audited."""
+
+        def update_user_auth_stat(self, user: Any, success: bool = True) -> None:
+            super().update_user_auth_stat(user, success)
+            audit("login", outcome="ok" if success else "denied", who=user.username)
+
+        def auth_user_db(self, username: str, password: str) -> Any:
+            user = super().auth_user_db(username, password)
+            if user is None and username:
+                known = self.find_user(username=username)
+                if known is None or not known.is_active:  # else audited as a failed attempt
+                    reason = "unknown user" if known is None else "inactive user"
+                    audit("login", outcome="denied", who=username, detail={"reason": reason})
+            return user
+
+    return LakehouseSecurityManager
+
+
+CUSTOM_SECURITY_MANAGER = _security_manager()

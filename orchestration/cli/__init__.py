@@ -71,6 +71,7 @@ def _audit(args: list[str], outcome: str, detail: dict) -> None:
     try:
         audit.record(root, channel="cli", action=f"lakehouse {command}",
                      target=audit.masked_arguments(args), outcome=outcome, detail=detail)  # fmt: skip
+        audit.collect_inbox(root)  # Superset's events waiting in the lake's audit inbox
     except Exception as exc:  # the command's own outcome stands; say the audit row is missing
         click.echo(f"warning: no audit row written to {root}: {exc}", err=True)
 

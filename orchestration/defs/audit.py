@@ -1,6 +1,7 @@
 """Pipeline runs the Dagster daemon starts (schedules, sensors, the UI's launches and backfills)
 in the lake's audit log (transforms/lake/audit.py): one row when a run ends, whichever way.
-`lakehouse run` records its own runs (orchestration/pipeline.py)."""
+`lakehouse run` records its own runs (orchestration/pipeline.py). Each also collects Superset's
+events waiting in the lake's audit inbox."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _record(context: dg.RunStatusSensorContext, lakehouse: LakehouseResource) ->
         detail={"run_id": run.run_id, "launched_by": tags.get("dagster/schedule_name")
                 or tags.get("dagster/sensor_name") or tags.get("dagster/backfill") or "ui"},
     )  # fmt: skip
+    audit.collect_inbox(lake)  # Superset's events waiting in the lake's audit inbox
 
 
 @dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="audit_run_success",

@@ -8,6 +8,11 @@ delta-rs), and no job of the lakehouse — retention included — writes it othe
 
 Rows are appended with delta-rs (no engine): an audit row must land even when the engine cannot
 start. Appends never conflict with each other, so concurrent commands each keep theirs.
+
+Superset (its own environment, no Delta writer) appends its events — logins, SQL Lab queries,
+refused queries — as JSON lines to ``<lake>/ops/audit_inbox/`` (infra/superset/superset_config.py);
+:func:`collect_inbox` moves them into the table, exactly once, whenever a `lakehouse` command or a
+pipeline run ends.
 """
 
 from __future__ import annotations
@@ -108,3 +113,60 @@ def record(
         configuration={"delta.appendOnly": "true"},
     )  # fmt: skip
     return event_id
+
+
+INBOX = Path("ops") / "audit_inbox"
+
+
+def collect_inbox(lake: Path) -> int:
+    """Move the events waiting in ``<lake>/ops/audit_inbox/*.jsonl`` into ops.audit_log; return
+    how many rows were appended. Each file is first renamed (a writer then starts a new one), its
+    events already in the table (a collection interrupted after its append) are skipped, and it is
+    deleted once its events are in. A line that is not an event is kept in ``rejected/``."""
+    inbox = Path(lake) / INBOX
+    files = sorted(inbox.glob("*.jsonl")) if inbox.is_dir() else []
+    claimed = sorted(inbox.glob("*.collecting"))
+    for path in files:
+        target = path.with_suffix(".collecting")
+        try:
+            path.rename(target)
+        except FileNotFoundError:  # another collector took it
+            continue
+        claimed.append(target)
+    if not claimed:
+        return 0
+    events, bad = [], []
+    for path in claimed:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                event = json.loads(line)
+                if not isinstance(event, dict) or not event.get("event_id"):
+                    raise ValueError("not an event")
+                event["at"] = dt.datetime.fromisoformat(event["at"])
+                events.append({name: event.get(name) for name in SCHEMA.names})
+            except (ValueError, KeyError, TypeError):
+                bad.append(line)
+    location = AUDIT_LOG.location(Path(lake))
+    if events and (location / "_delta_log").is_dir():
+        from deltalake import DeltaTable
+
+        present = set(
+            DeltaTable(str(location)).to_pyarrow_table(columns=["event_id"])
+            .column("event_id").to_pylist()
+        )  # fmt: skip
+        events = [e for e in events if e["event_id"] not in present]
+    if events:
+        write_deltalake(
+            str(location), pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
+            configuration={"delta.appendOnly": "true"},
+        )  # fmt: skip
+    if bad:
+        rejected = inbox / "rejected"
+        rejected.mkdir(exist_ok=True)
+        with (rejected / f"{uuid.uuid4().hex}.jsonl").open("w", encoding="utf-8") as fh:
+            fh.write("\n".join(bad) + "\n")
+    for path in claimed:
+        path.unlink(missing_ok=True)
+    return len(events)

@@ -3,11 +3,13 @@ a table nothing can rewrite (delta.appendOnly)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
+import pyarrow as pa
 import pytest
 from click.testing import CliRunner
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from orchestration.cli import main
 from transforms.lake import audit
@@ -91,3 +93,32 @@ def test_runs_the_daemon_starts_are_audited_in_their_lake(tmp_path):
         "launched_by": "telematics_daily_schedule",
         "run_id": "r1",
     }
+
+
+def test_superset_events_are_collected_once(tmp_path):
+    """Lines of the audit inbox land once (a collection that stopped after its append is not
+    doubled), a line that is no event is kept aside, the inbox is emptied."""
+    inbox = tmp_path / audit.INBOX
+    inbox.mkdir(parents=True)
+
+    def event(n: int, action: str = "login") -> dict:
+        return {"event_id": f"e{n}", "at": f"2026-12-06T10:00:0{n}+00:00", "channel": "superset",
+                "actor": "county_350902", "action": action, "target": "", "origin": "10.0.0.7",
+                "outcome": "ok", "detail": "{}"}  # fmt: skip
+
+    lines = lambda *events: "".join(json.dumps(e) + "\n" for e in events)  # noqa: E731
+    (inbox / "superset-20261206-1.jsonl").write_text(lines(event(1), event(2, "sql_lab_query")))
+    # an interrupted collection: its file was claimed and its event 1 already appended
+    (inbox / "superset-20261206-2.collecting").write_text(
+        lines(event(1)) + "not json\n" + lines(event(3))
+    )
+    first = {**event(1), "at": dt.datetime(2026, 12, 6, 10, 0, 1, tzinfo=dt.UTC)}
+    location = str(audit.AUDIT_LOG.location(tmp_path))
+    write_deltalake(location, pa.Table.from_pylist([first], schema=audit.SCHEMA), mode="append")
+    assert audit.collect_inbox(tmp_path) == 2  # e2 and e3; e1 was in already
+    ids = sorted(r["event_id"] for r in _log(tmp_path) if r["channel"] == "superset")
+    assert ids == ["e1", "e2", "e3"]
+    assert not list(inbox.glob("*.jsonl")) and not list(inbox.glob("*.collecting"))
+    kept = next((inbox / "rejected").iterdir()).read_text()
+    assert kept == "not json\n"
+    assert audit.collect_inbox(tmp_path) == 0
