@@ -71,7 +71,8 @@ def test_lakehouse_bench_passes_the_options_and_fails_on_a_mismatch(monkeypatch)
     assert seen["ridehailing_orders"] == 5_000 and seen["ridehailing_positions"] == 60_000
     defaults = CliRunner().invoke(main, ["bench", "--sizes", "1k"], catch_exceptions=False)
     assert defaults.exit_code == 0, defaults.output
-    assert seen["ridehailing_orders"] == 1_000_000 and seen["ridehailing_positions"] == 10_000_000
+    # a tenth of the company-month by default (the full size does not fit in memory yet)
+    assert seen["ridehailing_orders"] == 100_000 and seen["ridehailing_positions"] == 1_000_000
 
     # an engine that computed other company periods: reported, exit status 1
     line = "ride-hailing: duckdb computed different company periods: company X month 2026-11"
