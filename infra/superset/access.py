@@ -426,7 +426,7 @@ class _Applier:
 
         for path in sorted((HERE / "dashboards" / "databases").glob("*.yaml")):
             doc = yaml.safe_load(path.read_text(encoding="utf-8"))
-            if "@" in doc["sqlalchemy_uri"]:  # a placeholder build_bundle.py fills in: skip
+            if "@" in doc["sqlalchemy_uri"]:  # templated: build_bundle.py renders it
                 continue
             found = self.db.session.query(Database).filter_by(uuid=doc["uuid"]).one_or_none()
             if found is None:

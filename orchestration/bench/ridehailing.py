@@ -204,7 +204,7 @@ def _normalised(value: Any, kind: str) -> Any:
         return F.when(text.rlike("^[0-9]+$") & (unpadded != ""), unpadded).otherwise(text)
     if kind == "name":
         return text
-    raise NotImplementedError(f"no Spark form of the {kind!r} protection")
+    raise ValueError(f"unknown protection kind {kind!r} (transforms.lake.protection.KINDS)")
 
 
 def _masked(value: Any, kind: str) -> Any:
