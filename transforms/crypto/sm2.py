@@ -13,7 +13,7 @@ this project's 2-core machine while other work ran (load 1.5-2), over three runs
 
     per second   gmalglib        gmssl      ratio
     sign         6,900-8,300     117-123    ~65x  (gmalglib keeps a signer per key; 3,300/s rebuilt)
-    verify       1,620-1,720     65-73      ~24x
+    verify       1,620-1,720     65-73      ~24x  (its verifier rebuilt each time; kept: +40 %)
     decrypt      1,970-2,020     128-142    ~15x
 
 Checked before choosing: gmalglib reproduces the GB/T 32918.5 Annex A signature and Annex C
@@ -75,7 +75,11 @@ def _private(private_key: str, user_id: bytes) -> SM2:
         raise CryptoError("SM2 private key is out of range [1, n-2]") from None
 
 
+@functools.lru_cache(maxsize=256)
 def _public(public_key: str, user_id: bytes = DEFAULT_USER_ID) -> SM2:
+    """The gmalglib object of a public key, kept: rebuilding it (point check and Z) for every
+    verification cost a third of the verification rate (a sender signs thousands of envelopes with
+    one key)."""
     point = _public_bytes(public_key)
     try:
         return SM2(pk=point, uid=user_id)

@@ -3,14 +3,14 @@
 SM2 in gmalglib holds the GIL (≈ 1.6 k verifications/s per core), so threads do not help: a batch
 of at least ``parallel_min`` items is split into chunks mapped over a pool of spawned processes
 (spawned, not forked: the calling process runs an engine's threads); a smaller one runs here.
-Results come back in item order.
+Results come back in item order, all at once (`map_chunks`) or chunk by chunk (`iter_chunks`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -36,13 +36,30 @@ def map_chunks(
     """``function(chunk, *args)`` (a top-level function returning one result per item) over
     ``items``, in worker processes when there are at least ``parallel_min`` items and more than
     one worker; the results of every item, in order."""
+    return list(iter_chunks(function, items, *args, parallel_min=parallel_min, workers=workers))
+
+
+def iter_chunks(
+    function: Callable[..., list[R]],
+    items: Sequence[T],
+    *args: Any,
+    parallel_min: int,
+    workers: int = 0,
+) -> Iterator[R]:
+    """As `map_chunks`, but each result is handed over as soon as its chunk is done, so the caller
+    works on the first chunks while the workers open the next ones (the pool is shut down when
+    the iterator is exhausted or closed)."""
     items = list(items)
     n_workers = workers_for(workers)
     if len(items) < parallel_min or n_workers == 1:
-        return function(items, *args)
+        yield from function(items, *args)
+        return
     size = -(-len(items) // (n_workers * CHUNKS_PER_WORKER))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
-        parts = pool.map(function, chunks, *[[a] * len(chunks) for a in args])
-        return [result for part in parts for result in part]
+    pool = ProcessPoolExecutor(n_workers, mp_context=context)
+    try:
+        for part in pool.map(function, chunks, *[[a] * len(chunks) for a in args]):
+            yield from part
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

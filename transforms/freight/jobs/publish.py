@@ -49,7 +49,7 @@ from transforms.lake.clock import now_beijing
 from transforms.lake.feeds import Feed
 from transforms.lake.landing import quarantine_schema
 from transforms.lake.ledger import mark_published, pending_files
-from transforms.lake.parallel import map_chunks
+from transforms.lake.parallel import iter_chunks
 from transforms.lake.protection import KINDS, ProtectionKeys, protect
 from transforms.licences.lookups import vehicle_holder_key
 
@@ -270,7 +270,8 @@ def publish_envelopes(
     bronze = _read(lake, ENVELOPES.bronze_table, pending)
     rows = [] if bronze is None else bronze.to_pylist()
     signature = rules["signature"]
-    opened = map_chunks(
+    # opened chunk by chunk: this loop reads the first envelopes while the workers open the rest
+    opened = iter_chunks(
         open_chunk,
         [{k: r.get(k) for k in env.ENVELOPE_FIELDS} for r in rows],
         sender_keys(lake),
@@ -280,7 +281,6 @@ def publish_envelopes(
         parallel_min=int(signature["parallel_min_envelopes"]),
         workers=int(signature["workers"]),
     )
-    say(f"{ENVELOPES.key}: opened {len(rows)} envelope(s) from {len(pending)} file(s)")
 
     flat = docs.Flattener()
     checks: dict[str, list[dict[str, Any]]] = {k: [] for k in docs.KINDS}
@@ -309,7 +309,10 @@ def publish_envelopes(
         )
         if kind is not None and documents and code in (None, env.FIELD_RULES):
             for document in documents:
-                failures = dict(docs.document_failures(kind, document, rules))
+                # an accepted envelope's documents broke no rule (check_fields saw every one)
+                failures = (
+                    {} if code is None else dict(docs.document_failures(kind, document, rules))
+                )
                 checks[kind].append(
                     {docs.rule_name(r): docs.rule_name(r) not in failures
                      for r in docs.FIELD_RULES[kind]}
@@ -324,6 +327,8 @@ def publish_envelopes(
                 "received_at": arrived.strftime("%Y%m%d%H%M%S"),
             }
             flat.add(kind, context, documents)
+
+    say(f"{ENVELOPES.key}: opened {len(rows)} envelope(s) from {len(pending)} file(s)")
 
     # audit: each kind's field-rule checks through its GX suite, before anything is written
     mostly = float(rules["quality"]["min_pass_fraction"])
