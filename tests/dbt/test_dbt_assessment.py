@@ -551,8 +551,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 COLUMNS = [
-    "level", "subject_id", "subject_name", "period_type", "period", "period_start", "period_end",
-    "vehicles", "online_vehicles", "platform_connectivity_rate", "network_entry_rate",
+    "level", "subject_id", "subject_name", "county_code", "period_type", "period", "period_start",
+    "period_end", "vehicles", "online_vehicles", "platform_connectivity_rate", "network_entry_rate",
     "online_rate", "track_completeness_rate", "data_qualification_rate", "drift_vehicle_rate",
     "check_response_rate", "mean_overspeed_count", "mean_fatigue_minutes", "violation_rate",
     "score", "passed", "failed_quarters", "entered_vehicles", "operating_entered_vehicles",
@@ -584,7 +584,7 @@ COUNTY_D1_SCORE = 0 + 10 + 110 / 120 * 40 + 130 / 150 * 30 + 15
 COUNTY_MAY_SCORE = 0 + 10 + 250 / 270 * 40 + 260 / 294 * 30 + 0
 COUNTY_ROWS = {
     D1: {
-        "level": "county", "subject_id": "350902", "subject_name": "蕉城区",
+        "level": "county", "subject_id": "350902", "subject_name": "蕉城区", "county_code": "350902",
         "period_type": "day", "period": D1, "period_start": D1, "period_end": D1,
         "vehicles": 3, "online_vehicles": 1,
         "network_entry_rate": 2 / 3, "online_rate": 1.0,
@@ -598,7 +598,7 @@ COUNTY_ROWS = {
         "violation_vehicles": 2, **NULL_CONNECTIVITY, **NULL_CHECKS,
     },
     "2024-05": {
-        "level": "county", "subject_id": "350902", "subject_name": "蕉城区",
+        "level": "county", "subject_id": "350902", "subject_name": "蕉城区", "county_code": "350902",
         "period_type": "month", "period": "2024-05", "period_start": "2024-05-01",
         "period_end": "2024-05-31",
         "vehicles": 3, "online_vehicles": 1,
@@ -635,6 +635,7 @@ E1_MAY_SCORE = (
 ENTERPRISE_ROWS = {
     D1: {
         "level": "enterprise", "subject_id": E1, "subject_name": "宁德快运有限公司",
+        "county_code": "350902",
         "period_type": "day", "period": D1, "period_start": D1, "period_end": D1,
         "vehicles": 2, "online_vehicles": 1,
         "network_entry_rate": 1.0, "online_rate": 1.0,
@@ -651,6 +652,7 @@ ENTERPRISE_ROWS = {
     "2024-05": {
         # the version valid on the period's last day names the subject (renamed on D2)
         "level": "enterprise", "subject_id": E1, "subject_name": "宁德快运集团有限公司",
+        "county_code": "350902",
         "period_type": "month", "period": "2024-05", "period_start": "2024-05-01",
         "period_end": "2024-05-31",
         "vehicles": 2, "online_vehicles": 1,
@@ -689,7 +691,7 @@ P1_MAY_SCORE = (
 )  # fmt: skip
 PLATFORM_ROWS = {
     D1: {
-        "level": "platform", "subject_id": "P1", "subject_name": "闽东监控平台",
+        "level": "platform", "subject_id": "P1", "subject_name": "闽东监控平台", "county_code": None,
         "period_type": "day", "period": D1, "period_start": D1, "period_end": D1,
         "vehicles": 2, "online_vehicles": 1,
         "platform_connectivity_rate": 1.0, "online_rate": 1.0,
@@ -702,7 +704,7 @@ PLATFORM_ROWS = {
         "connected_minutes": 1320.0, "counted_minutes": 1320.0, **NULL_NON_PLATFORM,
     },
     "2024-05": {
-        "level": "platform", "subject_id": "P1", "subject_name": "闽东监控平台",
+        "level": "platform", "subject_id": "P1", "subject_name": "闽东监控平台", "county_code": None,
         "period_type": "month", "period": "2024-05", "period_start": "2024-05-01",
         "period_end": "2024-05-31",
         "vehicles": 2, "online_vehicles": 2,
@@ -841,6 +843,12 @@ def test_table_columns_and_grain(built: dict) -> None:
         "2024", "2024-05", D1, D2, D3, "2024Q2",
     ]  # fmt: skip
     assert not table.duplicated(["level", "subject_id", "period_type", "period"]).any()
+    # the county row-level security filters on: a county's own, an enterprise's, none for platforms
+    enterprise_county = {E1: "350902", E2: "350921"}
+    for row in table.itertuples():
+        expected = {"county": row.subject_id, "platform": None}.get(row.level)
+        expected = enterprise_county[row.subject_id] if row.level == "enterprise" else expected
+        assert row.county_code == expected, row
     assert (built["lake"] / "gold" / "telematics__assessments" / "_delta_log").is_dir()
 
 

@@ -16,6 +16,7 @@ import calendar
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ EVENT_SCHEMA = pa.schema([
 # the items with their status (what the dashboards read): rewritten after every change
 GOLD_SCHEMA = pa.schema([
     *ITEM_SCHEMA, ("status", pa.string()), ("status_at", TS), ("status_by", pa.string()),
-    ("status_note", pa.string()), ("overdue_on", pa.date32()),
+    ("status_note", pa.string()), ("overdue_on", pa.date32()), ("county_code", pa.string()),
 ])  # fmt: skip
 # how far along a status is: of two events at the same time, the one further along is the later
 PROGRESS = {"open": 0, "overdue": 1, "reported": 2, "closed": 3}
@@ -207,12 +208,48 @@ def publish_status(lake: Path) -> int:
     serving view compares ``overdue_on`` with its own date). Returns the number of items."""
 
     def rewrite() -> int:
-        rows = items_with_status(lake)
+        county_of = _subject_counties(lake)
+        rows = [
+            {**r, "county_code": county_of(r["level"], r["subject_id"])}
+            for r in items_with_status(lake)
+        ]
         table = pa.Table.from_pylist(rows, GOLD_SCHEMA)  # overdue_now is not stored
         write_deltalake(str(GOLD.location(lake)), table, mode="overwrite", schema_mode="overwrite")
         return len(rows)
 
     return retry_conflicts(rewrite)
+
+
+def _subject_counties(lake: Path) -> Callable[[str, str], str | None]:
+    """The county (GB/T 2260) an item's subject belongs to now, for the row-level security of the
+    dashboards: a county its own code, an enterprise or a vehicle the county of its current
+    master-data version; a platform, or a subject the master data does not know, none (the
+    province's)."""
+
+    def current(name: str, key: list[str]) -> dict[tuple, str | None]:
+        table = registry.table(name)
+        if not table.exists(lake):
+            return {}
+        rows = (
+            DeltaTable(str(table.location(lake)))
+            .to_pyarrow_table(columns=[*key, "county_code"], filters=[("is_current", "=", True)])
+            .to_pylist()
+        )
+        return {tuple(str(r[k]) for k in key): r["county_code"] for r in rows}
+
+    enterprises = current("silver.telematics__enterprises", ["enterprise_id"])
+    vehicles = current("silver.telematics__vehicles", ["plate", "plate_color"])
+
+    def county_of(level: str, subject_id: str) -> str | None:
+        if level == "county":
+            return subject_id
+        if level == "enterprise":
+            return enterprises.get((subject_id,))
+        if level == "vehicle":
+            return vehicles.get(tuple(subject_id.split("|", 1)))
+        return None
+
+    return county_of
 
 
 def change_status(lake: Path, item_id: str, status: str, by: str, note: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ final as (
         level,
         subject_id,
         subject_name,
+        subject_county_code as county_code,  -- 所在县区: a county's own code, an enterprise's county (its version valid on the period's last day), null for a platform
         period_type,
         period,
         period_start,

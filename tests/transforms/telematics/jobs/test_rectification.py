@@ -227,3 +227,38 @@ def test_every_change_rewrites_the_gold_status(lake):
     assert statuses()[item] == "reported"
     assert r.mark_overdue(lake, dt.date(2026, 12, 31)) == 2
     assert sorted(statuses().values()) == ["overdue", "overdue", "reported"]
+
+
+def test_gold_items_carry_the_county_their_jurisdiction_filters_on(tmp_path):
+    """Row-level security needs a county on every item a county may see: a county's own code, an
+    enterprise's or a vehicle's CURRENT county (not the one it had before it moved); a platform and
+    a subject the master data does not know carry none (the province's)."""
+    lake = tmp_path / "lake"
+    master = pa.schema([("enterprise_id", pa.string()), ("county_code", pa.string()),
+                        ("is_current", pa.bool_())])  # fmt: skip
+    write(lake, "silver.telematics__enterprises", [
+        {"enterprise_id": "E1", "county_code": "350981", "is_current": False},
+        {"enterprise_id": "E1", "county_code": "350902", "is_current": True},
+    ], master)  # fmt: skip
+    vehicles = pa.schema([("plate", pa.string()), ("plate_color", pa.int32()),
+                          ("county_code", pa.string()), ("is_current", pa.bool_())])  # fmt: skip
+    write(lake, "silver.telematics__vehicles", [
+        {"plate": "闽J12345", "plate_color": 2, "county_code": "350902", "is_current": False},
+        {"plate": "闽J12345", "plate_color": 2, "county_code": "350981", "is_current": True},
+        {"plate": "闽J12345", "plate_color": 1, "county_code": "350922", "is_current": True},
+    ], vehicles)  # fmt: skip
+    subjects = [("county", "350925"), ("enterprise", "E1"), ("enterprise", "E404"),
+                ("vehicle", "闽J12345|2"), ("platform", "P1")]  # fmt: skip
+    items = [{"item_id": f"i{n}", "period": "2026-10", "kind": "subject", "level": level,
+              "subject_id": sid, "subject_name": sid, "problem": "考核不合格", "evidence": "{}",
+              "issued_on": dt.date(2026, 11, 6), "report_due": dt.date(2026, 11, 20),
+              "rectify_until": dt.date(2026, 11, 20), "created_at": _at(3, 9)}
+             for n, (level, sid) in enumerate(subjects)]  # fmt: skip
+    write(lake, "ops.telematics__rectification_items", items, r.ITEM_SCHEMA)
+    write(lake, "ops.telematics__rectification_events", [], r.EVENT_SCHEMA)
+    r.publish_status(lake)
+    gold = DeltaTable(str(r.GOLD.location(lake))).to_pyarrow_table().to_pylist()
+    assert {(g["level"], g["subject_id"]): g["county_code"] for g in gold} == {
+        ("county", "350925"): "350925", ("enterprise", "E1"): "350902",
+        ("enterprise", "E404"): None, ("vehicle", "闽J12345|2"): "350981", ("platform", "P1"): None,
+    }  # fmt: skip
