@@ -18,7 +18,7 @@ STATE := $(CURDIR)/.state
 export LAKEHOUSE_LAKE := $(LAKE)
 export SUPERSET_PORT
 
-.PHONY: help install system-packages test lint bench demo stop clean
+.PHONY: help install system-packages test lint bench demo timings stop clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -77,8 +77,12 @@ demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0
 	@echo " Freight    : uv run lakehouse report freight --lake $(LAKE) --period $$(date +%Y-%m) --format table"
 	@echo " 网约车     : uv run lakehouse report ridehailing --lake $(LAKE) --period $$(date -d 'last month' +%Y-%m) --format table"
 	@echo " Notebook   : notebooks/01_explore_positions.ipynb"
+	@echo " Timings    : make timings   (each dashboard's seconds to all charts drawn)"
 	@echo " Stop       : make stop"
 	@echo "================================================================"
+
+timings: ## after `make demo`: each dashboard's seconds to all charts drawn, cold and warm
+	$(UV) run --frozen python infra/superset/dashboard_timings.py $(TIMINGS_ARGS)
 
 stop: ## stop the Dagster UI and Superset
 	-@bash infra/dagster/run.sh stop
