@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from deltalake import DeltaTable
+from deltalake import DeltaTable, write_deltalake
 
 from transforms.lake.protection import stored_fields
 from transforms.rules import dbt_vars, load_rules
@@ -750,7 +750,10 @@ def _assert_row(table: pd.DataFrame, expected: dict) -> None:
 
 def test_dbt_takes_the_rules_from_the_file_at_run_time(built: dict, tmp_path: Path) -> None:
     """A province's override of telematics.scoring.pass_score (80 -> 70), loaded by load_rules()
-    and passed as dbt_vars(), moves the pass mark of the run: same scores, other pass / fail."""
+    and passed as dbt_vars(), moves the pass mark of the run: same scores, other pass / fail.
+
+    The run goes over a gold table of an older release (no county_code): the model replaces its
+    schema, as upgrading an existing lake does."""
     override = tmp_path / "rules_35.yaml"
     override.write_text("telematics:\n  scoring:\n    pass_score: 70\n", encoding="utf-8")
     rules = load_rules(override)
@@ -758,13 +761,17 @@ def test_dbt_takes_the_rules_from_the_file_at_run_time(built: dict, tmp_path: Pa
     source = built["lake"]
     lake = tmp_path / "lake"
     shutil.copytree(source, lake, ignore=lambda d, names: ["gold"] if Path(d) == source else [])
+    older = DeltaTable(str(source / "gold" / "telematics__assessments")).to_pyarrow_table()
+    older_location = str(lake / "gold" / "telematics__assessments")
+    write_deltalake(older_location, older.drop_columns(["county_code"]))
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAKEHOUSE_LAKE_ABS", str(lake))
         mp.setenv("RUST_LOG", "error")
         mp.delenv("LAKEHOUSE_DBT_TARGET", raising=False)
         _dbt_build(tmp_path, rules, command="run", select="+fct_telematics__assessments")
-    table = DeltaTable(str(lake / "gold" / "telematics__assessments")).to_pandas()
+    table = DeltaTable(older_location).to_pandas()
     default = built["table"]
+    assert list(table.columns) == COLUMNS  # the older table's schema replaced
 
     keys = ["level", "subject_id", "period_type", "period"]
     both = default.merge(table, on=keys, suffixes=("_80", "_70"), validate="one_to_one")
