@@ -20,6 +20,8 @@ from typing import Any, BinaryIO
 
 import click
 
+from orchestration.cli.bulletin import AS_PUBLISHED_OPTION
+from orchestration.cli.bulletin import as_published as published_state
 from orchestration.cli.common import LAKE_OPTION, echo_rows, existing_lake
 from orchestration.cli.locking import writes_lake
 from transforms.crypto.keys import KEYS_ENV
@@ -198,10 +200,12 @@ TABLE_KEYS = {
 )
 @click.option("--format", "fmt", type=REPORT_FORMATS, default="json", show_default=True)
 @click.option("--rules", "rules_file", type=click.Path(dir_okay=False, exists=True), default=None)
-def report_freight(lake, period, as_of, what, explain_operator, fmt, rules_file) -> None:
+@AS_PUBLISHED_OPTION
+def report_freight(lake, period, as_of, what, explain_operator, fmt, rules_file, as_published):
     """网络货运运行监测: per operator of the senders feed — envelopes, waybills, vehicles,
     drivers, tonnes, tonne-km, charges, anomalies of the six types, score and rank; or the
-    anomaly rows (--anomalies) or the envelopes with their result codes (--envelopes)."""
+    anomaly rows (--anomalies) or the envelopes with their result codes (--envelopes); with
+    --as-published, evaluated as of that bulletin's publication unless --as-of says otherwise."""
     from transforms.freight import report
     from transforms.freight.statistics import granularity
     from transforms.lake.clock import now_beijing
@@ -220,19 +224,24 @@ def report_freight(lake, period, as_of, what, explain_operator, fmt, rules_file)
     )
     spark = get_spark(root)
     try:
-        if explain_operator is not None:
-            answer = report.explain(spark, root, rules, licence_rules, period, at, explain_operator)
-            click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
-            return
-        if what == "anomalies":
-            rows = report.anomaly_rows(spark, root, rules, licence_rules, period, at)
-            keys = list(report.ANOMALY_KEYS)
-        elif what == "envelopes":
-            rows = report.envelope_rows(spark, root, period)
-            keys = list(report.ENVELOPE_KEYS)
-        else:
-            rows = report.operators(spark, root, rules, licence_rules, period, at)
-            keys = list(report.OPERATOR_KEYS)
+        with published_state(root, as_published, period) as published:
+            if published is not None and as_of is None:  # evaluated when it was published
+                at = published["published_at"]
+            if explain_operator is not None:
+                answer = report.explain(
+                    spark, root, rules, licence_rules, period, at, explain_operator
+                )
+                click.echo(json.dumps(answer, ensure_ascii=False, indent=2))
+                return
+            if what == "anomalies":
+                rows = report.anomaly_rows(spark, root, rules, licence_rules, period, at)
+                keys = list(report.ANOMALY_KEYS)
+            elif what == "envelopes":
+                rows = report.envelope_rows(spark, root, period)
+                keys = list(report.ENVELOPE_KEYS)
+            else:
+                rows = report.operators(spark, root, rules, licence_rules, period, at)
+                keys = list(report.OPERATOR_KEYS)
     except (FileNotFoundError, KeyError) as exc:
         raise click.ClickException(str(exc).strip("'\"")) from None
     if fmt != "json":

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from orchestration.cli.bulletin import AS_PUBLISHED_OPTION
+from orchestration.cli.bulletin import as_published as published_state
 from orchestration.cli.common import LAKE_OPTION, echo_rows, existing_lake
 
 REPORT_FORMATS = click.Choice(["json", "csv", "table"])
@@ -73,7 +75,8 @@ def generate_after_telematics(
     help="One company's records and failures by interface and dimension, and its top rules.",
 )  # fmt: skip
 @click.option("--format", "fmt", type=REPORT_FORMATS, default="json", show_default=True)
-def report_ridehailing(lake, period, what, company, fmt) -> None:
+@AS_PUBLISHED_OPTION
+def report_ridehailing(lake, period, what, company, fmt, as_published) -> None:
     """网约车数据质量: per platform company — records, completeness, normativity, timeliness and
     truthfulness rates, city coverage, score; a licensed company that sent nothing is listed
     with transmitted false. Run `lakehouse run` first: the report reads the evaluation."""
@@ -81,22 +84,23 @@ def report_ridehailing(lake, period, what, company, fmt) -> None:
 
     root = existing_lake(lake)
     try:
-        if company is not None:
-            click.echo(json.dumps(report.explain(root, period, company), ensure_ascii=False,
-                                  indent=2))  # fmt: skip
-            return
-        if what == "overview":
-            row = report.overview(root, period)
-            if fmt == "json":
-                click.echo(json.dumps(row, ensure_ascii=False, indent=2))
-            else:
-                echo_rows([row], fmt, report.OVERVIEW_KEYS, report.OVERVIEW_KEYS)
-            return
-        if what == "defects":
-            rows = report.defects(root, period)
-            echo_rows(rows, fmt, report.DEFECT_KEYS, report.DEFECT_KEYS)
-            return
-        rows = report.companies(root, period)
+        with published_state(root, as_published, period):
+            if company is not None:
+                click.echo(json.dumps(report.explain(root, period, company), ensure_ascii=False,
+                                      indent=2))  # fmt: skip
+                return
+            if what == "overview":
+                row = report.overview(root, period)
+                if fmt == "json":
+                    click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+                else:
+                    echo_rows([row], fmt, report.OVERVIEW_KEYS, report.OVERVIEW_KEYS)
+                return
+            if what == "defects":
+                rows = report.defects(root, period)
+                echo_rows(rows, fmt, report.DEFECT_KEYS, report.DEFECT_KEYS)
+                return
+            rows = report.companies(root, period)
     except report.ReportError as exc:
         raise click.ClickException(str(exc)) from None
     echo_rows(

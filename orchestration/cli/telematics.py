@@ -7,6 +7,8 @@ import json
 
 import click
 
+from orchestration.cli.bulletin import AS_PUBLISHED_OPTION
+from orchestration.cli.bulletin import as_published as published_state
 from orchestration.cli.common import (
     LAKE_OPTION,
     domain_generators,
@@ -157,7 +159,8 @@ def generate(
     default=None,
     help="Rules override used for --explain.",
 )
-def report_telematics(lake, level, period, fmt, subject, rules_file) -> None:
+@AS_PUBLISHED_OPTION
+def report_telematics(lake, level, period, fmt, subject, rules_file, as_published) -> None:
     """动态监控考核: indicators, score and pass/fail per subject for one period."""
     from transforms.lake.session import get_spark
     from transforms.rules import load_rules
@@ -170,13 +173,14 @@ def report_telematics(lake, level, period, fmt, subject, rules_file) -> None:
         raise click.BadParameter(str(exc), param_hint="--period") from None
     spark = get_spark(root)
     try:
-        if subject:
-            data = explain(
-                spark, root, level, p, subject, load_rules(rules_file, domain="telematics")
-            )
-            click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-            return
-        rows = report(spark, root, level, p)
+        with published_state(root, as_published, p.label):
+            if subject:
+                data = explain(
+                    spark, root, level, p, subject, load_rules(rules_file, domain="telematics")
+                )
+                click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+                return
+            rows = report(spark, root, level, p)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
     if not rows:

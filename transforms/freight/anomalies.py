@@ -39,7 +39,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from transforms.lake import registry
+from transforms.lake import registry, timetravel
 
 TYPES = ("access", "qualification", "vehicle_network", "trajectory", "match", "duplicate")
 STATUSES = ("open", "confirmed", "withdrawn", "closed")
@@ -574,13 +574,13 @@ def apply_statuses(spark: SparkSession, lake: Path) -> DataFrame:
 
 def register_sources(spark: SparkSession, lake: Path, only: tuple[str, ...] | None = None) -> None:
     """The silver tables as the views the SQL reads (optional ones may be absent: an empty
-    view)."""
+    view), through transforms/lake/timetravel.py (the versions a bulletin read, when pinned)."""
     for view, name in SOURCES.items():
         if only is not None and view not in only:
             continue
         table = registry.table(name)
-        if table.exists(lake):
-            spark.read.format("delta").load(str(table.location(lake))).createOrReplaceTempView(view)
+        if timetravel.exists(table, lake):
+            timetravel.read(spark, table, lake).createOrReplaceTempView(view)
         elif view in EMPTY:
             spark.sql(EMPTY[view]).createOrReplaceTempView(view)
         else:

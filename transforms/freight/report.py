@@ -4,6 +4,9 @@ period, with the JSON keys of freight.md "CLI", evaluated as of a time.
 The anomalies are evaluated afresh as of ``--as-of`` (a 运单与资金流水单匹配 anomaly depends on it)
 with the statuses appeals gave; ``detected_at`` is the time the pipeline first found the row
 (silver.freight__anomalies), or the as-of time for a row it has not found yet.
+
+Every table is read through transforms/lake/timetravel.py (`--as-published`: as it stood when a
+bulletin was published).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pyspark.sql import functions as F
 from transforms.freight import anomalies as anomaly_views
 from transforms.freight.anomalies import TYPES
 from transforms.freight.statistics import FORMATS, granularity
-from transforms.lake import registry
+from transforms.lake import registry, timetravel
 
 OPERATOR_KEYS = (
     "operator_id", "operator_name", "period", "envelopes", "accepted", "rejected", "waybills",
@@ -87,8 +90,8 @@ def anomaly_rows(
     frame = anomaly_views.compute(spark, lake, rules, licence_rules, as_of)
     first = registry.table("silver.freight__anomalies")
     stamp = F.lit(as_of.strftime("%Y-%m-%d %H:%M:%S")).cast("timestamp")
-    if first.exists(lake):
-        seen = spark.read.format("delta").load(str(first.location(lake)))
+    if timetravel.exists(first, lake):
+        seen = timetravel.read(spark, first, lake)
         frame = frame.join(seen.select("anomaly_id", "detected_at"), "anomaly_id", "left")
         frame = frame.withColumn("detected_at", F.coalesce("detected_at", stamp))
     else:
@@ -107,9 +110,9 @@ def envelope_rows(spark: SparkSession, lake: Path, period: str) -> list[dict[str
     sending time is listed under the day it arrived), sorted by reference and source."""
     granularity(period)
     table = registry.table("silver.freight__envelopes")
-    if not table.exists(lake):
+    if not timetravel.exists(table, lake):
         raise FileNotFoundError(f"{table.name} does not exist in {lake}: run the pipeline first")
-    frame = spark.read.format("delta").load(str(table.location(lake)))
+    frame = timetravel.read(spark, table, lake)
     when = F.coalesce(F.col("message_sending_time"), F.col("received_at"))
     frame = frame.withColumn("_when", when).where(_in_period("_when", period))
     rows = [r.asDict() for r in frame.collect()]

@@ -1,5 +1,6 @@
 """`lakehouse report ridehailing`: the evaluation as ridehailing.md's JSON (stable keys, arrays
-sorted by company_id), read from the evaluated tables (no engine needed).
+sorted by company_id), read from the evaluated tables (no engine needed) through
+transforms/lake/timetravel.py (`--as-published`: as they stood when a bulletin was published).
 
 - companies: per platform company and period (YYYY-MM or YYYY) — records, the four rates (not
   rounded), city coverage, score, transmitted;
@@ -20,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
-from transforms.lake import registry
+from transforms.lake import registry, timetravel
 
 COMPANY_KEYS = [
     "company_id", "company_name", "period", "transmitted", "records", "completeness_rate",
@@ -48,11 +49,11 @@ def check_period(period: str, monthly_only: bool = False) -> str:
 
 def _table(lake: Path, name: str) -> DeltaTable:
     table = registry.table(name)
-    if not table.exists(lake):
+    if not timetravel.exists(table, lake):
         raise ReportError(
             f"{name} does not exist in {lake}: run the pipeline first (`lakehouse run`)"
         )
-    return DeltaTable(str(table.location(lake)))
+    return timetravel.delta_table(table, lake)
 
 
 def _months(period: str) -> list[str]:

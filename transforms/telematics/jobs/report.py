@@ -1,6 +1,7 @@
 """The regulator's report (stable JSON keys of telematics.md) and its explanation down to vehicles.
 
-Reads the gold assessment and the silver facts; nothing here writes.
+Reads the gold assessment and the silver facts (through transforms/lake/timetravel.py: as they
+stood when a bulletin was published, for `--as-published`); nothing here writes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from transforms.lake import registry
+from transforms.lake import registry, timetravel
 
 LEVELS = ("county", "enterprise", "platform")
 REPORT_KEYS = (
@@ -75,13 +76,12 @@ def report(spark: SparkSession, lake: Path, level: str, period: Period) -> list[
     """One object per subject of ``level`` in ``period``, keys in the stable order, by subject_id."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {', '.join(LEVELS)}")
-    if not ASSESSMENTS.exists(lake):
+    if not timetravel.exists(ASSESSMENTS, lake):
         raise FileNotFoundError(
             f"{ASSESSMENTS.name} does not exist in {lake}; run `lakehouse run` first"
         )
     rows = (
-        spark.read.format("delta")
-        .load(str(ASSESSMENTS.location(lake)))
+        timetravel.read(spark, ASSESSMENTS, lake)
         .where(
             (F.col("level") == level)
             & (F.col("period_type") == period.kind)
@@ -95,7 +95,7 @@ def report(spark: SparkSession, lake: Path, level: str, period: Period) -> list[
 
 def _table(spark: SparkSession, lake: Path, name: str) -> DataFrame | None:
     t = registry.table(name)
-    return spark.read.format("delta").load(str(t.location(lake))) if t.exists(lake) else None
+    return timetravel.read(spark, t, lake) if timetravel.exists(t, lake) else None
 
 
 def attributed_vehicles(vehicles: DataFrame, period: Period) -> DataFrame:
