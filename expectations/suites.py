@@ -2,11 +2,19 @@
 
 Suites are built from the rule definitions in :mod:`expectations.rules`; never hand-edit GX JSON.
 Each expectation carries ``meta.rule`` so a result maps back to the rule name used in quarantine.
+
+Every validation of every domain goes through :func:`validate_dataframe`, which hands it — the
+report, the suite and GX's own result — to the recorders registered with :func:`add_recorder`:
+while a pipeline run is open, the lake's recorder (transforms/lake/validations.py) keeps it in
+``ops.validation_results`` and as GX JSON for the Data Docs. A domain names the batch it validates
+with :func:`batch_label` (its landing days and files), so a retried step is recognised.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +94,10 @@ class ValidationReport:
     success: bool
     rows: int
     outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    batch: str = ""  # what was validated (batch_label): landing days, files
+    # the Data Docs page of each validation behind this report (relative to the site), when a
+    # recorder kept it (transforms/lake/validations.py)
+    pages: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[ExpectationOutcome]:
@@ -123,6 +135,8 @@ class ValidationReport:
             success=all(r.success for r in reports),
             rows=sum(r.rows for r in reports),
             outcomes=list(merged.values()),
+            batch=" + ".join(r.batch for r in reports if r.batch),
+            pages=[page for r in reports for page in r.pages],
         )
 
     def summary(self) -> str:
@@ -137,8 +151,41 @@ class ValidationReport:
         return "\n".join(lines)
 
 
-def validate_dataframe(df: Any, suite: gx.ExpectationSuite) -> ValidationReport:
-    """Run ``suite`` on a Spark (Connect) DataFrame in an ephemeral GX context."""
+# (report, suite, GX's ExpectationSuiteValidationResult) of every validation, see add_recorder
+Recorder = Callable[[ValidationReport, gx.ExpectationSuite, Any], None]
+_RECORDERS: list[Recorder] = []
+
+
+def add_recorder(recorder: Recorder) -> None:
+    """Hand every later validation to ``recorder`` (until :func:`remove_recorder`)."""
+    _RECORDERS.append(recorder)
+
+
+def remove_recorder(recorder: Recorder) -> None:
+    if recorder in _RECORDERS:
+        _RECORDERS.remove(recorder)
+
+
+def batch_label(*, days: Iterable[Any] = (), files: Iterable[str] = (), what: str = "") -> str:
+    """A stable name of a validated batch: its landing days (first … last), its files (how many,
+    and the first 8 hex digits of a digest of their sorted SM3s: the same files, the same name)
+    and ``what`` else it is, e.g. ``2026-09-29..2026-10-01 · 24 files 3f2a9c1b``."""
+    day_list = sorted({str(d)[:10] for d in days if d is not None})
+    file_list = sorted(set(files))
+    parts = []
+    if day_list:
+        parts.append(day_list[0] if len(day_list) == 1 else f"{day_list[0]}..{day_list[-1]}")
+    if file_list:
+        digest = hashlib.sha256("\n".join(file_list).encode()).hexdigest()[:8]
+        parts.append(f"{len(file_list)} file{'s' if len(file_list) > 1 else ''} {digest}")
+    if what:
+        parts.append(what)
+    return " · ".join(parts) or "whole table"
+
+
+def validate_dataframe(df: Any, suite: gx.ExpectationSuite, batch: str = "") -> ValidationReport:
+    """Run ``suite`` on a Spark (Connect) DataFrame in an ephemeral GX context; ``batch`` names
+    what the frame holds (:func:`batch_label`). The recorders (:func:`add_recorder`) get it."""
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     source = context.data_sources.add_or_update_spark(name=DATASOURCE)
@@ -170,6 +217,9 @@ def validate_dataframe(df: Any, suite: gx.ExpectationSuite) -> ValidationReport:
                 unexpected_percent=float(res.get("unexpected_percent") or 0.0),
             )
         )
-    return ValidationReport(
-        suite=suite.name, success=bool(result.success), rows=rows, outcomes=outcomes
+    report = ValidationReport(
+        suite=suite.name, success=bool(result.success), rows=rows, outcomes=outcomes, batch=batch
     )
+    for recorder in list(_RECORDERS):
+        recorder(report, suite, result)
+    return report

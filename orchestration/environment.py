@@ -10,6 +10,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
+from pydantic import PrivateAttr
 from pyspark.sql import SparkSession
 
 from transforms.lake.session import endpoint, get_spark, lake_root
@@ -21,14 +22,33 @@ DAGSTER_TEMPLATE = REPO / "infra" / "dagster" / "dagster.yaml"
 
 
 class LakehouseResource(dg.ConfigurableResource):
-    """The lake, its rules and the Spark Connect session (embedded Sail or the configured remote)."""
+    """The lake, its rules and the Spark Connect session (embedded Sail or the configured remote).
+
+    For as long as a run uses it, every GX validation any step makes is kept in the lake
+    (``ops.validation_results`` and the GX JSON: transforms/lake/validations.py); when the run
+    ends, the Data Docs and the quarantine summary are rebuilt if it validated anything."""
 
     lake: str | None = None  # default: $LAKEHOUSE_LAKE, else ./lake
     rules_file: str | None = None  # default: $LAKEHOUSE_RULES, else transforms/rules.yaml only
+    _recorder: Any = PrivateAttr(default=None)
 
     @property
     def root(self) -> Path:
         return lake_root(self.lake)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run = context.run  # none for the evaluation of a sensor or a schedule
+        if run is None:
+            return
+        from transforms.lake.validations import RunRecorder
+
+        log = context.log.info if context.log is not None else None
+        self._recorder = RunRecorder(self.root, run.run_id, log).open()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._recorder is not None:
+            recorder, self._recorder = self._recorder, None
+            recorder.close()
 
     def rules(self, domain: str | None = None) -> dict[str, Any]:
         """The rules of this run (with the jurisdiction's overrides): the whole nested file, or

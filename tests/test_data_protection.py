@@ -167,3 +167,35 @@ def test_the_scan_finds_what_it_looks_for(tmp_path: Path):
     assert pc.sum(pc.is_in(data["who"], value_set=pa.array(["张伟"]))).as_py() == 1
     log = next((tmp_path / "t" / "_delta_log").glob("*.json")).read_text(encoding="utf-8")
     assert "13912345678" in log  # statistics hold clear values: why the logs are searched
+
+
+def test_no_kept_validation_and_no_data_docs_page_holds_a_personal_field(pipeline_lake: Path):
+    """The GX JSON of every kept validation (its unexpected values included) and every page of
+    the Data Docs site (transforms/lake/validations.py) are files beside the tables: searched the
+    same way."""
+    numbers, names = clear_values(pipeline_lake)
+    pattern = re.compile("|".join(sorted(numbers)))
+    files = [p for folder in ("gx", "data_docs") for p in (pipeline_lake / "ops" / folder).rglob("*")
+             if p.suffix in (".json", ".html")]  # fmt: skip
+    assert (
+        sum(p.suffix == ".json" for p in files) > 10
+        and sum(p.suffix == ".html" for p in files) > 10
+    )
+    found = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":  # GX writes non-ASCII escaped: its string values, as text
+            values = set(_json_strings(json.loads(text)))
+        else:  # a page: the text between its tags
+            values = {v.strip() for v in re.findall(r">([^<>]*)<", text)}
+        if pattern.search("\n".join(values)) or values & names:
+            found.append(str(path.relative_to(pipeline_lake)))
+    assert found == []
+
+
+def _json_strings(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _json_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _json_strings(v)]
+    return [str(value)] if value is not None else []

@@ -7,7 +7,10 @@ installed OFFLINE from the ``duckdb_extension_delta`` wheel into a project-owned
 
 Each domain declares its views in ``dashboards/<domain>/views.yaml`` (a new domain is a new folder;
 nothing here names one). A view is ``SELECT *`` over one gold table: the business logic lives in
-the dbt gold models. Required views fail the build when their table is missing; the others are only
+the dbt gold models. The quality owner's folder (``dashboards/quality/``) serves the lake's own
+records from ``ops`` tables (validation results, the quarantine summary, rejected files, the audit
+log), which hold no clear-text personal field either; a view may name the ``roles`` (users.yaml)
+its dataset is granted to, so those stay the quality owner's. Required views fail the build when their table is missing; the others are only
 created when it exists (a lake from before Issue 3 still serves the county dashboard) and are
 dropped when it disappears. Delta ``timestamp`` columns (UTC-tagged GMT+8 wall-clock,
 docs/tables.md) are served as naive ``TIMESTAMP`` wall-clock values. The one thing computed at
@@ -40,7 +43,8 @@ VIEWS_FILE = "views.yaml"
 # "today" for reached_today flags: the Beijing calendar day, like rectification.py's now_beijing()
 BEIJING_TODAY = "CAST(timezone('Asia/Shanghai', now()) AS DATE)"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today", "region"}
+_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today", "region", "roles"}
+SERVED_LAYERS = ("gold", "ops")  # ops: the lake's records of itself, for the quality owner
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ class View:
     # the GB/T 2260 code(s) of a row's subject, as SQL over the view's columns; () = none
     # (every row is the province's); None = not declared (access.py refuses to serve it)
     region: tuple[str, ...] | None = None
+    # the users.yaml roles its dataset is granted to; None: every role granted "all" datasets
+    roles: tuple[str, ...] | None = None
 
     @property
     def path(self) -> str:
@@ -78,7 +84,7 @@ def domains(root: Path = DASHBOARDS_DIR) -> list[str]:
 
 def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
     """Every domain's views (``<root>/<domain>/views.yaml``), checked: names unique and prefixed
-    with their domain, tables ``gold.<table>``, no unknown keys."""
+    with their domain, tables ``gold.<table>`` (or ``ops.<table>``), no unknown keys."""
     views: list[View] = []
     for domain in domains(root):
         path = Path(root) / domain / VIEWS_FILE
@@ -95,17 +101,26 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
                 isinstance(region, list) and all(isinstance(r, str) and r for r in region)
             ):
                 raise ValueError(f"{where}: region is a list of SQL expressions (may be empty)")
+            roles = entry.get("roles")
+            if roles is not None and not (
+                isinstance(roles, list) and roles and all(isinstance(r, str) for r in roles)
+            ):
+                raise ValueError(f"{where}: roles is a list of users.yaml role names")
             names = [entry.get("name", ""), layer, table, *(c for pair in reached for c in pair)]
             if not all(_IDENTIFIER.match(str(n)) for n in names):
                 raise ValueError(f"{where}: name, table (<layer>.<table>) and columns must be "
                                  "lowercase identifiers")  # fmt: skip
-            if layer != "gold":  # the business logic lives in the dbt gold models
-                raise ValueError(f"{where}: serves {entry['table']}; views read gold tables only")
+            if layer not in SERVED_LAYERS:  # the business logic lives in the dbt gold models
+                raise ValueError(f"{where}: serves {entry['table']}; views read gold tables only "
+                                 "(and the lake's ops records)")  # fmt: skip
+            if layer == "ops" and roles is None:  # the lake's records are not every role's
+                raise ValueError(f"{where}: a view of an ops table names the roles it is for")
             if not entry["name"].startswith(f"{domain}__"):
                 raise ValueError(f"{where}: a view of domain {domain} is named {domain}__<entity>")
             views.append(View(domain, entry["name"], entry["table"],
                               bool(entry.get("required", False)), entry.get("comment", ""),
-                              reached, None if region is None else tuple(region)))  # fmt: skip
+                              reached, None if region is None else tuple(region),
+                              None if roles is None else tuple(roles)))  # fmt: skip
     names = [v.name for v in views]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ValueError(f"views declared twice under {root}: {duplicates}")

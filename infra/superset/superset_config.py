@@ -7,8 +7,9 @@ The serving database's URI names no file (``duckdb:///:memory:?lakehouse=serving
 ``DB_CONNECTION_MUTATOR`` opens ``$SUPERSET_SERVING_DB`` read-only with the project's extension
 directory, so no path is stored in (or shown from) the metadata DB. DuckDB connections are locked
 down on connect: the ``delta`` extension is loaded, then ``allowed_directories`` = the directories
-of the gold tables the serving views read (nothing else of the lake: no landing, silver or ops
-file), ``enable_external_access=false``, ``lock_configuration=true``. Every statement sent to a
+of the tables the serving views read — gold, and the quality owner's ops records (nothing else of
+the lake: no landing or silver file, no other ops file) —, ``enable_external_access=false``,
+``lock_configuration=true``. Every statement sent to a
 DuckDB database — SQL Lab and charts alike — must be a SELECT over the serving views
 (``SQL_QUERY_MUTATOR``): no table function (``delta_scan``, ``read_json_auto``, ``query``…), no
 file path, no catalog table, no settings — and each view it reads is replaced by a sub-query
@@ -96,7 +97,8 @@ def serving_views() -> tuple[Any, ...]:
 
 def duckdb_allowed_directories() -> list[str]:
     """Directories DuckDB connections may read: ``$SUPERSET_DUCKDB_ALLOWED_DIRS`` (os.pathsep
-    separated), else the directory of each gold table a serving view reads, under
+    separated), else the directory of each table a serving view reads (gold; the quality
+    owner's ops records), under
     ``$LAKEHOUSE_LAKE`` (default ``<repo>/lake``)."""
     raw = os.environ.get("SUPERSET_DUCKDB_ALLOWED_DIRS")
     if raw:

@@ -15,6 +15,8 @@ from deltalake import DeltaTable
 from superset_harness import SUPERSET_DIR
 
 DASHBOARDS = SUPERSET_DIR / "dashboards"
+# folders of dashboards over every domain: 车辆/企业画像; the quality owner's 数据质量 / 审计日志
+CROSS_DOMAIN = {"profile", "quality"}
 
 
 def _load(name: str):
@@ -67,9 +69,13 @@ def _datasets() -> dict[str, dict]:
 
 
 def test_views_are_select_star_over_gold_tables(serving) -> None:
-    assert {v.domain for v in serving.VIEWS} == {"freight", "licences", "ridehailing", "telematics"}
+    assert {v.domain for v in serving.VIEWS} == {"freight", "licences", "ridehailing", "telematics",
+                                                 *CROSS_DOMAIN}  # fmt: skip
     for view in serving.VIEWS:
-        assert view.table.startswith("gold."), view
+        # the quality owner's views read the lake's ops records, and are granted to it only
+        assert view.table.startswith("gold.") or (
+            view.domain == "quality" and view.table.startswith("ops.") and view.roles
+        ), view
         sql = view.select("<scan>")
         assert sql.startswith("SELECT *") and sql.endswith("FROM <scan> AS t"), sql
     # the query-time computations: open items past their report due date, complete months
@@ -85,7 +91,7 @@ def test_dashboard_folders_are_domains_with_a_dataset_per_view(serving) -> None:
     from transforms.domains import DOMAINS
 
     folders = serving.domains(DASHBOARDS)
-    assert folders and set(folders) <= {d.name for d in DOMAINS}
+    assert folders and set(folders) <= {d.name for d in DOMAINS} | CROSS_DOMAIN
     datasets = _datasets()
     for domain in folders:
         tables = {d["table_name"] for rel, d in datasets.items() if rel.startswith(f"{domain}/")}
@@ -119,6 +125,11 @@ def test_a_new_domain_is_a_new_folder(serving, bundle, tmp_path) -> None:
     )
     with pytest.raises(ValueError, match="views read gold tables only"):
         serving.load_views(root)
+    (root / "taxi" / "views.yaml").write_text(
+        "views:\n  - {name: taxi__x, table: ops.audit_log}\n", encoding="utf-8"
+    )
+    with pytest.raises(ValueError, match="names the roles it is for"):
+        serving.load_views(root)
     shutil.copytree(root / "telematics" / "charts", root / "taxi" / "charts")
     with pytest.raises(ValueError, match="uuid .* is also"):
         bundle.render_bundle(tmp_path / "s.duckdb", tmp_path / "ext", root)
@@ -136,7 +147,12 @@ def test_optional_views_follow_the_lake(serving, gold_lake, tmp_path) -> None:
     shutil.copytree(gold_lake.path / "gold", lake / "gold")
     serving.build_serving_db(lake, out, extension_dir=ext)
     views = _views(serving, out, ext)
+    assert set(views) == {v.name for v in serving.VIEWS if v.table.startswith("gold.")}
+    shutil.copytree(gold_lake.path / "ops", lake / "ops")  # the quality owner's records
+    serving.build_serving_db(lake, out, extension_dir=ext)
+    views = _views(serving, out, ext)
     assert set(views) == {v.name for v in serving.VIEWS}
+    assert len(views["quality__validation_results"]) == 11  # quality_gold.py's expectations
     assert len(views["telematics__violations"]) == len(gold_lake.violations)
 
     shutil.rmtree(lake / "gold" / "telematics__rectification_items")  # its view goes with it

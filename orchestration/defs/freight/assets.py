@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.defs.landing import landing_metadata
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.quality import data_docs_metadata
 from orchestration.defs.reference import silver_divisions
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
@@ -110,6 +111,7 @@ def silver_envelopes(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
             metadata={
                 "documents": report.rows if report else 0,
                 "unexpected_by_rule": report.unexpected_by_rule() if report else {},
+                **data_docs_metadata(lakehouse.root, report),
             },
         )
     yield dg.MaterializeResult(

@@ -8,6 +8,7 @@ import dagster as dg
 
 from orchestration.defs.landing import landing_metadata
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.quality import data_docs_metadata
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed
@@ -67,7 +68,11 @@ def silver_authorities(context: dg.AssetExecutionContext, lakehouse: LakehouseRe
         asset_key=["silver", "licences__authorities"],
         passed=report.success,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"rows": report.rows, "unexpected_by_rule": report.unexpected_by_rule()},
+        metadata={
+            "rows": report.rows,
+            "unexpected_by_rule": report.unexpected_by_rule(),
+            **data_docs_metadata(lakehouse.root, report),
+        },
     )
     yield dg.MaterializeResult(
         asset_key=["silver", "licences__authorities"], metadata={"keys": rows}
@@ -139,6 +144,7 @@ def silver_licences(context: dg.AssetExecutionContext, lakehouse: LakehouseResou
         metadata={
             "rows": report.rows if report else 0,
             "unexpected_by_rule": report.unexpected_by_rule() if report else {},
+            **data_docs_metadata(lakehouse.root, report),
         },
     )
     meta = {"files": result.files, "records": result.records, "published": result.published}

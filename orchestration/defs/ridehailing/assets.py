@@ -9,6 +9,7 @@ import dagster as dg
 from orchestration.defs.landing import landing_metadata
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.quality import data_docs_metadata
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import LandingResult, land_feeds
@@ -129,6 +130,7 @@ def ridehailing_records(context: dg.AssetExecutionContext, lakehouse: LakehouseR
             metadata={
                 "records": report.rows if report else 0,
                 "unexpected_by_dimension": report.unexpected_by_rule() if report else {},
+                **data_docs_metadata(lakehouse.root, report),
             },
         )
     yield dg.MaterializeResult(

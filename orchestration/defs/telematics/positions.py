@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.defs.partitions import landing_days
 from orchestration.defs.protection import record_manifest
+from orchestration.defs.quality import data_docs_metadata
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
 from transforms.lake.landing import land_feed, landing_workers
@@ -113,6 +114,7 @@ def silver_positions(context: dg.AssetExecutionContext, lakehouse: LakehouseReso
             "rows": report.rows if report else 0,
             "unexpected_by_rule": report.unexpected_by_rule() if report else {},
             "summary": dg.MetadataValue.md(f"```\n{report.summary()}\n```" if report else "empty"),
+            **data_docs_metadata(lakehouse.root, report),
         },
     )
     meta = {"records": result.records, "files": result.files, "published": result.published}

@@ -35,7 +35,7 @@ from deltalake import DeltaTable, write_deltalake
 from pyspark.sql import SparkSession
 
 from expectations.freight import document_suite
-from expectations.suites import ValidationReport, validate_dataframe
+from expectations.suites import ValidationReport, batch_label, validate_dataframe
 from transforms.crypto import keys as key_files
 from transforms.crypto import sm3
 from transforms.freight import documents as docs
@@ -262,7 +262,8 @@ def publish_envelopes(
     """Open, check and publish the envelopes of every pending file (see the module doc)."""
     say = _say(progress)
     ensure_tables(lake)  # a first run leaves the same tables as any later one
-    pending = pending_files(lake, ENVELOPES).column("file_sm3").to_pylist()
+    pending_rows = pending_files(lake, ENVELOPES)
+    pending = pending_rows.column("file_sm3").to_pylist()
     result = PublishResult(files=len(pending))
     if not pending:
         say(f"{ENVELOPES.key}: nothing pending")
@@ -332,11 +333,12 @@ def publish_envelopes(
 
     # audit: each kind's field-rule checks through its GX suite, before anything is written
     mostly = float(rules["quality"]["min_pass_fraction"])
+    label = batch_label(days=pending_rows.column("folder_date").to_pylist(), files=pending)
     for kind, rows_of_kind in checks.items():
         if not rows_of_kind:
             continue
         frame = spark.createDataFrame(pa.Table.from_pylist(rows_of_kind))
-        report = validate_dataframe(frame, document_suite(kind, mostly))
+        report = validate_dataframe(frame, document_suite(kind, mostly), label)
         result.reports.append(report)
         say(report.summary())
         if not report.success:

@@ -27,7 +27,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from expectations.licences import authorities_suite, issuance_suite
-from expectations.suites import ValidationReport, validate_dataframe
+from expectations.suites import ValidationReport, batch_label, validate_dataframe
 from transforms.lake import registry
 from transforms.lake.batching import group_by_rows, max_rows_per_pass
 from transforms.lake.catalog import register_table
@@ -84,7 +84,8 @@ def publish_authorities(
         say(f"{AUTHORITIES.key}: no bronze records yet")
         bronze = empty_bronze(spark, AUTHORITIES)
     tagged = issuance.tag_authorities(issuance.typed_authorities(bronze), rules)
-    report = validate_dataframe(tagged, authorities_suite(rules))
+    label = batch_label(files=_pending(lake, AUTHORITIES), what="every key record")
+    report = validate_dataframe(tagged, authorities_suite(rules), label)
     say(report.summary())
     if not report.success and KEYS.exists(lake):
         say(f"{KEYS.name}: HELD — the suite failed; the registered keys are unchanged")
@@ -140,10 +141,14 @@ def publish_issuance(
     keys = authority_keys(lake)
     protection = ProtectionKeys.load()
     records_of = {p["file_sm3"]: int(p.get("records") or 0) for p in pending}
+    day_of = {p["file_sm3"]: p.get("folder_date") for p in pending}
     passes = group_by_rows(list(records_of), records_of.__getitem__, max_rows_per_pass(rules))
     reports = []
     for digests in passes:
-        reports.append(_publish_pass(spark, lake, rules, digests, keys, protection, result, say))
+        label = batch_label(days=[day_of[d] for d in digests], files=digests)
+        reports.append(
+            _publish_pass(spark, lake, rules, digests, keys, protection, result, say, label)
+        )
     result.report = ValidationReport.combine(reports)
     ensure_tables(spark, lake, rules)  # a first batch held back leaves silver unwritten
     publish_records(spark, lake, rules)
@@ -206,6 +211,7 @@ def _publish_pass(
     protection: ProtectionKeys,
     result: PublishResult,
     say: Callable[[str], None],
+    label: str = "",
 ) -> ValidationReport:
     checked = checked_batch(lake, digests, keys, protection, rules)
     staging = staging_location(lake)
@@ -218,7 +224,7 @@ def _publish_pass(
     tagged_frame = issuance.tag_issuance(issuance.typed_issuance(batch, rules), rules)
     tagged_frame.write.mode("overwrite").parquet(str(staging / "batch"))
     tagged = spark.read.parquet(str(staging / "batch"))
-    report = validate_dataframe(tagged, issuance_suite(rules))
+    report = validate_dataframe(tagged, issuance_suite(rules), label)
     say(report.summary())
     if not report.success:
         result.published = False

@@ -32,7 +32,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from expectations.ridehailing import DIMENSION_COLUMNS, record_suite
-from expectations.suites import ValidationReport, validate_dataframe
+from expectations.suites import ValidationReport, batch_label, validate_dataframe
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
 from transforms.lake.clock import now_beijing
@@ -141,9 +141,10 @@ def one_per_key(staged: DataFrame) -> DataFrame:
 
 
 def _validate(
-    lines: DataFrame, mostly: float, say: Callable[[str], None]
+    lines: DataFrame, mostly: float, say: Callable[[str], None], batches: dict[str, str]
 ) -> list[ValidationReport]:
-    """Each interface's suite on the batch's record lines (reported, never holding it back)."""
+    """Each interface's suite on the batch's record lines (reported, never holding it back);
+    ``batches``: each interface's batch label (its landing days and files)."""
     sizes = {r["interface"]: r["n"] for r in lines.groupBy("interface").count()
              .withColumnRenamed("count", "n").collect()}  # fmt: skip
     checks = lines.select(
@@ -155,7 +156,7 @@ def _validate(
     reports = []
     for name in sorted(sizes):
         report = validate_dataframe(
-            checks.where(F.col("interface") == name), record_suite(name, mostly)
+            checks.where(F.col("interface") == name), record_suite(name, mostly), batches[name]
         )
         if not report.success:
             say(report.summary())
@@ -205,12 +206,16 @@ def publish_records(
     for target in ("static", "dynamic"):
         shutil.rmtree(staging(lake, target), ignore_errors=True)
     staged = {"static": False, "dynamic": False}
+    batches: dict[str, str] = {}
     for spec in INTERFACES:
         pending = pending_files(lake, FEED_BY_INTERFACE[spec.name], dates)
         digests = pending.column("file_sm3").to_pylist()
         if not digests:
             continue
         lines = sum(int(r or 0) for r in pending.column("records").to_pylist())
+        batches[spec.name] = batch_label(
+            days=pending.column("folder_date").to_pylist(), files=digests
+        )
         result.files += len(digests)
         result.lines += lines
         result.by_interface[spec.name] = lines
@@ -221,7 +226,7 @@ def publish_records(
     for target, table in (("static", STATIC_RECORDS), ("dynamic", RECORDS)):
         if staged[target]:
             lines = spark.read.parquet(str(staging(lake, target)))
-            result.reports.extend(_validate(lines, mostly, say))
+            result.reports.extend(_validate(lines, mostly, say, batches))
             batch = one_per_key(lines)
             result.records += _merge(spark, lake, table, batch)
         shutil.rmtree(staging(lake, target), ignore_errors=True)

@@ -20,7 +20,7 @@ from deltalake import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from expectations.suites import ValidationReport, validate_dataframe
+from expectations.suites import ValidationReport, batch_label, validate_dataframe
 from expectations.telematics import positions_suite
 from transforms.lake import registry
 from transforms.lake.batching import group_by_rows, max_rows_per_pass
@@ -134,7 +134,9 @@ def _publish_pass(
     staging = staging_location(lake)
     tag_rules(typed_positions(bronze, rules), rules).write.mode("overwrite").parquet(str(staging))
     tagged = spark.read.parquet(str(staging))
-    report = validate_dataframe(tagged, positions_suite(rules))
+    report = validate_dataframe(
+        tagged, positions_suite(rules), batch_label(days=folders, files=digests)
+    )
     say(report.summary())
     if not report.success:
         result.published = False
