@@ -22,12 +22,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections import Counter
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 from deltalake import DeltaTable
@@ -45,15 +48,82 @@ class ProfileError(ValueError):
 
 # ---- reading ------------------------------------------------------------------------------------
 
+# (column, values): the rows whose ``column`` is one of ``values`` — the subject's key in a table
+Key = tuple[str, Iterable[Any]]
+
+
+class _Loaded:
+    """Every table a profile reads, read once, with its rows indexed by the key columns profiles
+    look them up by: the profiles of every subject (:func:`loaded`, the gold tables of
+    transforms/profile_gold.py) then cost a lookup each, not a scan of every table per subject."""
+
+    def __init__(self, lake: Path) -> None:
+        self.lake = lake
+        self.tables: dict[str, pa.Table | None] = {}
+        self.indexes: dict[tuple[str, str], dict[Any, list[int]]] = {}
+
+    def table(self, name: str) -> pa.Table | None:
+        if name not in self.tables:
+            table = registry.table(name)
+            self.tables[name] = (
+                DeltaTable(str(table.location(self.lake))).to_pyarrow_table()
+                if table.exists(self.lake)
+                else None
+            )
+        return self.tables[name]
+
+    def lookup(self, name: str, column: str, values: Iterable[Any]) -> pa.Table | None:
+        data = self.table(name)
+        if data is None:
+            return None
+        if (name, column) not in self.indexes:
+            index: dict[Any, list[int]] = defaultdict(list)
+            for i, value in enumerate(data.column(column).to_pylist()):
+                index[value].append(i)
+            self.indexes[(name, column)] = index
+        index = self.indexes[(name, column)]
+        taken = sorted(i for v in set(values) for i in index.get(v, ()))
+        return data.take(pa.array(taken, pa.int64()))
+
+
+_LOADED: ContextVar[_Loaded | None] = ContextVar("profile_loaded", default=None)
+
+
+@contextmanager
+def loaded(lake: Path) -> Iterator[None]:
+    """Within the block, profiles of ``lake`` read each table once (kept in memory) and find a
+    subject's rows through an index: for building many profiles, as the gold tables do."""
+    token = _LOADED.set(_Loaded(Path(lake)))
+    try:
+        yield
+    finally:
+        _LOADED.reset(token)
+
 
 def _rows(
-    lake: Path, name: str, where: ds.Expression | None = None, columns: list[str] | None = None
+    lake: Path,
+    name: str,
+    where: ds.Expression | None = None,
+    columns: list[str] | None = None,
+    on: Key | None = None,
 ) -> list[dict[str, Any]]:
-    """The rows of table ``name`` matching ``where`` (none when the table does not exist: a lake
-    without that domain)."""
+    """The rows of table ``name`` whose ``on`` column holds one of its values and that match
+    ``where`` (none when the table does not exist: a lake without that domain)."""
+    cache = _LOADED.get()
+    if cache is not None and cache.lake == Path(lake):
+        data = cache.table(name) if on is None else cache.lookup(name, on[0], on[1])
+        if data is None:
+            return []
+        if where is not None:
+            data = data.filter(where)
+        wanted = [c for c in columns if c in data.column_names] if columns else None
+        return (data.select(wanted) if wanted else data).to_pylist()
     table = registry.table(name)
     if not table.exists(lake):
         return []
+    if on is not None:
+        keyed = pc.field(on[0]).isin(list(on[1]))
+        where = keyed if where is None else keyed & where
     dataset = DeltaTable(str(table.location(lake))).to_pyarrow_dataset()
     present = set(dataset.schema.names)
     wanted = [c for c in columns if c in present] if columns else None
@@ -105,10 +175,8 @@ LICENCE_KEYS = ["licence_no", "licence_type", "scope", "status", "version", "val
 
 
 def _licences(lake: Path, holder_type: str, holder_key: str, on: dt.date) -> dict[str, Any]:
-    rows = _rows(
-        lake, "gold.licences__licences",
-        (pc.field("holder_type") == holder_type) & (pc.field("holder_key") == holder_key),
-    )  # fmt: skip
+    rows = _rows(lake, "gold.licences__licences", pc.field("holder_type") == holder_type,
+                 on=("holder_key", [holder_key]))  # fmt: skip
     items = []
     for r in sorted(rows, key=lambda r: (r["licence_type"] or "", r["licence_no"] or "")):
         item = _pick(r, LICENCE_KEYS)
@@ -130,10 +198,8 @@ def _licences(lake: Path, holder_type: str, holder_key: str, on: dt.date) -> dic
 def _assessments(lake: Path, enterprise_ids: list[str]) -> list[dict[str, Any]]:
     if not enterprise_ids:
         return []
-    rows = _rows(
-        lake, "gold.telematics__assessments",
-        (pc.field("level") == "enterprise") & pc.field("subject_id").isin(enterprise_ids),
-    )  # fmt: skip
+    rows = _rows(lake, "gold.telematics__assessments", pc.field("level") == "enterprise",
+                 on=("subject_id", enterprise_ids))  # fmt: skip
     keys = ["subject_id", "subject_name", "period_type", "period", "vehicles", "score", "passed"]
     return [_pick(r, keys) for r in sorted(rows, key=lambda r: (r["period_type"], r["period"]))]
 
@@ -151,8 +217,7 @@ def _violations(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _rectification(lake: Path, subject_ids: list[str]) -> dict[str, Any]:
     if not subject_ids:
         return {"covers": None, "open": []}
-    rows = _rows(lake, "gold.telematics__rectification_items",
-                 pc.field("subject_id").isin(subject_ids))  # fmt: skip
+    rows = _rows(lake, "gold.telematics__rectification_items", on=("subject_id", subject_ids))
     keys = ["item_id", "period", "level", "subject_id", "subject_name", "problem", "status",
             "issued_on", "report_due", "rectify_until"]  # fmt: skip
     still = [r for r in rows if r["status"] in OPEN_RECTIFICATION]
@@ -164,9 +229,8 @@ def _rectification(lake: Path, subject_ids: list[str]) -> dict[str, Any]:
 
 def _company_ids(lake: Path, uscc: str) -> list[str]:
     """The ride-hailing CompanyIds whose baseInfoCompany names ``uscc`` as Identifier."""
-    rows = _rows(lake, "silver.ridehailing__static_versions",
-                 pc.field("interface") == "baseInfoCompany",
-                 ["company_id", "payload"])  # fmt: skip
+    rows = _rows(lake, "silver.ridehailing__static_versions", columns=["company_id", "payload"],
+                 on=("interface", ["baseInfoCompany"]))  # fmt: skip
     return sorted({
         r["company_id"] for r in rows
         if r.get("payload") and json.loads(r["payload"]).get("Identifier") == uscc
@@ -176,8 +240,7 @@ def _company_ids(lake: Path, uscc: str) -> list[str]:
 def _company_quality(lake: Path, company_ids: list[str]) -> list[dict[str, Any]]:
     if not company_ids:
         return []
-    rows = _rows(lake, "gold.ridehailing__company_periods",
-                 pc.field("company_id").isin(company_ids))  # fmt: skip
+    rows = _rows(lake, "gold.ridehailing__company_periods", on=("company_id", company_ids))
     keys = ["company_id", "company_name", "period", "grain", "records", "completeness_rate",
             "normativity_rate", "timeliness_rate", "truthfulness_rate", "city_coverage_rate",
             "score", "transmitted"]  # fmt: skip
@@ -192,10 +255,10 @@ def _orders(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _waybills(lake: Path, where: ds.Expression) -> list[dict[str, Any]]:
-    """Accepted waybills matching ``where`` (on silver.freight__waybills), one per
-    (shippingNoteNumber, serialNumber): the latest version sent."""
-    rows = _rows(lake, "silver.freight__waybills", where)
+def _waybills(lake: Path, on: Key) -> list[dict[str, Any]]:
+    """Accepted waybills whose ``on`` column holds one of its values (silver.freight__waybills),
+    one per (shippingNoteNumber, serialNumber): the latest version sent."""
+    rows = _rows(lake, "silver.freight__waybills", on=on)
     latest: dict[tuple[str, str], dict[str, Any]] = {}
     for r in rows:
         key = (r["shipping_note_number"], r["serial_number"])
@@ -240,24 +303,24 @@ def vehicle_profile(
     plate = plate.strip()
     if not plate:
         raise ProfileError("a plate is required")
-    same = (pc.field("plate") == plate) & (pc.field("plate_color") == int(plate_color))
+    same = pc.field("plate_color") == int(plate_color)  # and the plate: on=("plate", [plate])
+    vehicle = ("plate", [plate])
 
-    versions = _rows(lake, "silver.telematics__vehicles", same)
+    versions = _rows(lake, "silver.telematics__vehicles", same, on=vehicle)
     version_keys = ["vehicle_type", "enterprise_id", "county_code", "platform_id",
                     "operating_status", "terminal_phone_masked", "valid_from", "valid_to"]  # fmt: skip
     versions.sort(key=lambda r: r["valid_from"])
     enterprises = sorted({r["enterprise_id"] for r in versions if r.get("enterprise_id")})
     rh_versions = _rows(
-        lake, "silver.ridehailing__static_versions",
-        (pc.field("interface") == "baseInfoVehicle") & (pc.field("vehicle_no") == plate),
-        ["company_id", "valid_from", "valid_to", "state", "address"],
+        lake, "silver.ridehailing__static_versions", pc.field("interface") == "baseInfoVehicle",
+        ["company_id", "valid_from", "valid_to", "state", "address"], on=("vehicle_no", [plate]),
     )  # fmt: skip
     rh_versions.sort(key=lambda r: (r["company_id"], r["valid_from"]))
     fr_vehicles = _rows(
-        lake, "silver.freight__vehicles",
-        (pc.field("vehicle_number") == plate) & (pc.field("plate_color") == str(plate_color)),
+        lake, "silver.freight__vehicles", pc.field("plate_color") == str(plate_color),
         ["enterprise_sender_code", "message_sending_time", "vehicle_type", "vehicle_tonnage",
          "gross_mass", "road_transport_certificate_number", "owner_masked"],
+        on=("vehicle_number", [plate]),
     )  # fmt: skip
     fr_vehicles.sort(key=lambda r: r["message_sending_time"])
     master = {
@@ -270,9 +333,9 @@ def vehicle_profile(
         "freight": [_json_value(r) for r in fr_vehicles],
     }  # fmt: skip
 
-    violations = _rows(lake, "gold.telematics__violations", same)
+    violations = _rows(lake, "gold.telematics__violations", same, on=vehicle)
     days = _rows(lake, "gold.telematics__vehicle_days", same,
-                 ["day", "points", "qualified_points", "km"])  # fmt: skip
+                 ["day", "points", "qualified_points", "km"], on=vehicle)  # fmt: skip
     telematics = {
         "covers": _covers([d["day"] for d in days] + [v["day"] for v in violations]),
         "days_online": len(days),
@@ -284,26 +347,26 @@ def vehicle_profile(
     }
 
     carried = _rows(
-        lake, "silver.freight__waybill_vehicles",
-        (pc.field("vehicle_number") == plate) & (pc.field("plate_color") == str(plate_color)),
-        ["message_reference_number", "document_index"],
+        lake, "silver.freight__waybill_vehicles", pc.field("plate_color") == str(plate_color),
+        ["message_reference_number", "document_index"], on=("vehicle_number", [plate]),
     )  # fmt: skip
     documents = {(r["message_reference_number"], r["document_index"]) for r in carried}
     refs = sorted({m for m, _ in documents})
     waybills = [
-        w for w in (_waybills(lake, pc.field("message_reference_number").isin(refs)) if refs else [])
+        w for w in (_waybills(lake, ("message_reference_number", refs)) if refs else [])
         if (w["message_reference_number"], w["document_index"]) in documents
     ]  # fmt: skip
     keys = sorted({f"{w['shipping_note_number']}/{w['serial_number']}" for w in waybills})
     anomalies = (
-        _rows(lake, "silver.freight__anomalies",
-              (pc.field("document_kind") == "waybill") & pc.field("document_key").isin(keys))
+        _rows(lake, "silver.freight__anomalies", pc.field("document_kind") == "waybill",
+              on=("document_key", keys))
         if keys else []
     )  # fmt: skip
     freight = _freight_part(waybills, anomalies, {})
 
-    orders = _rows(lake, "silver.ridehailing__orders", pc.field("vehicle_no") == plate,
-                   ["company_id", "order_id", "status", "created_at", "arrived_at"])  # fmt: skip
+    orders = _rows(lake, "silver.ridehailing__orders",
+                   columns=["company_id", "order_id", "status", "created_at", "arrived_at"],
+                   on=("vehicle_no", [plate]))  # fmt: skip
     companies = sorted({o["company_id"] for o in orders} | {r["company_id"] for r in rh_versions})
     ridehailing = {
         "covers": _covers([o["created_at"] for o in orders]),
@@ -317,7 +380,8 @@ def vehicle_profile(
         "telematics": telematics,
         "freight": freight,
         "ridehailing": ridehailing,
-        "rectification": _rectification(lake, [plate, *enterprises]),
+        # a vehicle's own items are keyed plate|colour (rectification.py), its enterprises' by USCC
+        "rectification": _rectification(lake, [f"{plate}|{int(plate_color)}", *enterprises]),
     }
 
 
@@ -329,17 +393,20 @@ def enterprise_profile(lake: Path, uscc: str, on: dt.date | None = None) -> dict
     if len(uscc) != 18:
         raise ProfileError(f"{uscc!r} is not a unified social credit code (18 characters)")
 
-    enterprise = _rows(lake, "silver.telematics__enterprises", pc.field("enterprise_id") == uscc,
-                       ["name", "county_code", "business_type", "valid_from", "valid_to"])  # fmt: skip
+    enterprise = _rows(lake, "silver.telematics__enterprises",
+                       columns=["name", "county_code", "business_type", "valid_from", "valid_to"],
+                       on=("enterprise_id", [uscc]))  # fmt: skip
     enterprise.sort(key=lambda r: r["valid_from"])
-    senders = _rows(lake, "silver.freight__senders", pc.field("uscc") == uscc,
-                    ["enterprise_sender_code", "name", "valid_from", "valid_to"])  # fmt: skip
+    senders = _rows(lake, "silver.freight__senders",
+                    columns=["enterprise_sender_code", "name", "valid_from", "valid_to"],
+                    on=("uscc", [uscc]))  # fmt: skip
     codes = sorted({s["enterprise_sender_code"] for s in senders})
     company_ids = _company_ids(lake, uscc)
     companies = (
         _rows(lake, "silver.ridehailing__static_versions",
-              (pc.field("interface") == "baseInfoCompany") & pc.field("company_id").isin(company_ids),
-              ["company_id", "address", "state", "valid_from", "valid_to"])
+              pc.field("interface") == "baseInfoCompany",
+              ["company_id", "address", "state", "valid_from", "valid_to"],
+              on=("company_id", company_ids))
         if company_ids else []
     )  # fmt: skip
     companies.sort(key=lambda r: (r["company_id"], r["valid_from"]))
@@ -351,9 +418,9 @@ def enterprise_profile(lake: Path, uscc: str, on: dt.date | None = None) -> dict
     }
 
     vehicles = _rows(lake, "silver.telematics__vehicles",
-                     (pc.field("enterprise_id") == uscc) & (pc.field("is_current") == True),  # noqa: E712
-                     ["plate", "plate_color"])  # fmt: skip
-    violations = _rows(lake, "gold.telematics__violations", pc.field("enterprise_id") == uscc)
+                     pc.field("is_current") == True,  # noqa: E712
+                     ["plate", "plate_color"], on=("enterprise_id", [uscc]))  # fmt: skip
+    violations = _rows(lake, "gold.telematics__violations", on=("enterprise_id", [uscc]))
     scores = _assessments(lake, [uscc])
     telematics = {
         "covers": _covers([v["day"] for v in violations] + [s["period"] for s in scores]),
@@ -363,27 +430,24 @@ def enterprise_profile(lake: Path, uscc: str, on: dt.date | None = None) -> dict
     }
 
     stats = (
-        _rows(lake, "gold.freight__operator_stats",
-              pc.field("operator_id").isin(codes) & (pc.field("grain") == "month"))
+        _rows(lake, "gold.freight__operator_stats", pc.field("grain") == "month",
+              on=("operator_id", codes))
         if codes else []
     )  # fmt: skip
     stat_keys = ["operator_id", "period", "waybills", "tonnes", "charges_yuan", "score", "rank",
                  "rate_access", "rate_qualification", "rate_vehicle_network", "rate_trajectory",
                  "rate_match", "rate_duplicate"]  # fmt: skip
-    anomalies = (
-        _rows(lake, "silver.freight__anomalies", pc.field("operator_id").isin(codes))
-        if codes
-        else []
-    )
+    anomalies = _rows(lake, "silver.freight__anomalies", on=("operator_id", codes)) if codes else []
     freight = _freight_part(
-        _waybills(lake, pc.field("uscc") == uscc), anomalies,
+        _waybills(lake, ("uscc", [uscc])), anomalies,
         {"operator_codes": codes,
          "monthly": [_pick(s, stat_keys) for s in sorted(stats, key=lambda s: (s["operator_id"], s["period"]))]},
     )  # fmt: skip
 
     orders = (
-        _rows(lake, "silver.ridehailing__orders", pc.field("company_id").isin(company_ids),
-              ["company_id", "order_id", "status", "created_at"])
+        _rows(lake, "silver.ridehailing__orders",
+              columns=["company_id", "order_id", "status", "created_at"],
+              on=("company_id", company_ids))
         if company_ids else []
     )  # fmt: skip
     ridehailing = {

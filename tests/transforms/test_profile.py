@@ -98,6 +98,16 @@ def lake(tmp_path_factory):
          "subject_name": "蕉城顺达物流有限公司", "problem": "考核不合格", "status": "closed",
          "issued_on": dt.date(2026, 11, 2), "report_due": dt.date(2026, 11, 16),
          "rectify_until": dt.date(2026, 11, 16)},
+        # the vehicle's own item (rectification.py keys a vehicle plate|colour), and the other
+        # colour's, which is not this vehicle's
+        {"item_id": "r2", "period": "2026-11", "level": "vehicle", "subject_id": f"{PLATE}|{COLOR}",
+         "subject_name": PLATE, "problem": "违法违规", "status": "overdue",
+         "issued_on": dt.date(2026, 12, 2), "report_due": dt.date(2026, 12, 16),
+         "rectify_until": dt.date(2026, 12, 16)},
+        {"item_id": "r3", "period": "2026-11", "level": "vehicle", "subject_id": f"{PLATE}|1",
+         "subject_name": PLATE, "problem": "违法违规", "status": "open",
+         "issued_on": dt.date(2026, 12, 2), "report_due": dt.date(2026, 12, 16),
+         "rectify_until": dt.date(2026, 12, 16)},
     ])  # fmt: skip
     _write(lake, "silver.freight__senders", [
         {"enterprise_sender_code": "3509020001", "name": "蕉城顺达物流有限公司", "uscc": USCC,
@@ -218,7 +228,8 @@ def test_a_vehicle_across_every_domain(lake):
     }
     assert [q["company_id"] for q in r["company_quality"]] == ["WYC1"]
     assert r["covers"] == {"from": "2026-11-09", "to": "2026-11-11"}
-    assert [i["item_id"] for i in p["rectification"]["open"]] == ["r1"]  # r0 is closed
+    # its own item and its enterprise's open one (r0 is closed, r3 is the other colour's)
+    assert [i["item_id"] for i in p["rectification"]["open"]] == ["r1", "r2"]
 
 
 def test_an_enterprise_across_every_domain(lake):
