@@ -11,12 +11,16 @@ DEMO_START ?= $(shell date -d "$$(date +%Y-%m-01) -1 month" +%F)
 DEMO_DAYS ?= $(shell s=$$(( ($$(date +%s) - $$(date -d $(DEMO_START) +%s)) / 86400 )); [ $$s -gt 35 ] && s=35; echo $$s)
 DAGSTER_PORT ?= 3000
 SUPERSET_PORT ?= 8088
+DATA_DOCS_PORT ?= 8089
+# the GX Data Docs as served by `make demo`: the Dagster checks' links point there
+DATA_DOCS_URL := http://127.0.0.1:$(DATA_DOCS_PORT)
 BENCH_SIZES ?= 1M,10M,30M
 BENCH_WORK ?= $(CURDIR)/.bench
 BENCH_ARGS ?=
 STATE := $(CURDIR)/.state
 export LAKEHOUSE_LAKE := $(LAKE)
 export SUPERSET_PORT
+export DATA_DOCS_PORT
 
 .PHONY: help install system-packages test lint bench demo timings stop clean
 
@@ -57,22 +61,24 @@ bench: .venv/.installed ## benchmark: stages at BENCH_SIZES points, ratios to JV
 lint: .venv/.installed ## ruff check and format check
 	$(UV) run --frozen ruff check . && $(UV) run --frozen ruff format --check .
 
-demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0.1
+demo: install ## sample lake, whole pipeline, Dagster UI, Superset and the GX Data Docs on 127.0.0.1
 	@mkdir -p $(STATE)
 	$(UV) run --frozen lakehouse keys init
 	@if [ ! -d "$(LAKE)/landing" ]; then \
 	  $(UV) run --frozen lakehouse generate --lake "$(LAKE)" --vehicles $(DEMO_VEHICLES) \
 	    --start $(DEMO_START) --days $(DEMO_DAYS); \
 	fi
-	$(UV) run --frozen lakehouse run --lake "$(LAKE)"
+	LAKEHOUSE_DATA_DOCS_URL=$(DATA_DOCS_URL) $(UV) run --frozen lakehouse run --lake "$(LAKE)"
 	$(UV) run --frozen lakehouse status --lake "$(LAKE)"
-	@bash infra/dagster/run.sh start
+	@LAKEHOUSE_DATA_DOCS_URL=$(DATA_DOCS_URL) bash infra/dagster/run.sh start
+	@bash infra/data_docs/run.sh start
 	@bash infra/superset/bootstrap.sh
 	@bash infra/superset/run.sh start
 	@echo
 	@echo "================================================================"
 	@echo " Dagster UI : http://127.0.0.1:$(DAGSTER_PORT)"
 	@echo " Superset   : http://127.0.0.1:$(SUPERSET_PORT)  (login: $${SUPERSET_ADMIN_USER:-admin} / $${SUPERSET_ADMIN_PASSWORD:-lakehouse-demo})"
+	@echo " Data Docs  : $(DATA_DOCS_URL)/index.html  (every GX validation; quality_1 also has 数据质量, 审计日志)"
 	@echo " Lake       : $(LAKE)   (try: uv run lakehouse query \"SELECT * FROM gold.telematics__county_days\")"
 	@echo " Freight    : uv run lakehouse report freight --lake $(LAKE) --period $$(date +%Y-%m) --format table"
 	@echo " 网约车     : uv run lakehouse report ridehailing --lake $(LAKE) --period $$(date -d 'last month' +%Y-%m) --format table"
@@ -84,9 +90,10 @@ demo: install ## sample lake, whole pipeline, Dagster UI and Superset on 127.0.0
 timings: ## after `make demo`: each dashboard's seconds to all charts drawn, cold and warm
 	$(UV) run --frozen python infra/superset/dashboard_timings.py $(TIMINGS_ARGS)
 
-stop: ## stop the Dagster UI and Superset
+stop: ## stop the Dagster UI, Superset and the Data Docs server
 	-@bash infra/dagster/run.sh stop
 	-@bash infra/superset/run.sh stop
+	-@bash infra/data_docs/run.sh stop
 
 clean: stop ## remove the demo lake and local state (not the environments)
 	rm -rf "$(LAKE)" .superset $(STATE)

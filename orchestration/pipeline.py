@@ -84,7 +84,8 @@ def run_pipeline(
 ) -> PipelineResult:
     """For every domain (``transforms.domains.DOMAINS``; or only those named in ``domains``), in
     its own order (``defs/<domain>/`` ``PIPELINE``): land, validate and publish the landing days
-    in [start, end] (default: all), then refresh what is built on them."""
+    in [start, end] (default: all), then refresh what is built on them; then what reads every
+    domain (``defs/profile.py``: 车辆/企业画像)."""
     if not lake.is_dir():
         raise PipelineError(
             f"lake {lake} does not exist; create it with `lakehouse generate --lake {lake}` "
@@ -180,4 +181,9 @@ def run_pipeline(
                     execute(step.name, step.assets, tags={RANGE_START: first, RANGE_END: last})
                 else:
                     progress(f"{d.name}: no landing days in range")
+        # across the domains (whichever ran): 车辆/企业画像 reads every domain's tables
+        from orchestration.defs import profile
+
+        for step in profile.PIPELINE:
+            execute(step.name, step.assets)
     return result

@@ -8,7 +8,8 @@ its view (``region:`` in ``dashboards/<domain>/views.yaml``). From both this mod
 - one Superset role per ``users.yaml`` role with an explicit permission list (regulators:
   dashboards, charts, chart data, CSV/XLSX export — no SQL Lab, no database API, no YAML export;
   statisticians: the same plus read-only SQL Lab; quality owners: the same as regulators, on the
-  datasets of their dashboards), and ``datasource_access`` on the datasets it is granted;
+  datasets of their dashboards), and ``datasource_access`` on the datasets it is granted (a view
+  that names ``roles:`` in its views.yaml — the quality owner's ops records — only to those);
 - one role per jurisdiction (``jurisdiction_350902``, no permissions) and ``jurisdiction_all``
   (no row filter), so every non-admin user holds exactly one;
 - one REGULAR row-level-security rule per jurisdiction and dataset: every region code of a row
@@ -363,7 +364,10 @@ class _Applier:
         )
 
     def granted_tables(self, spec: RoleSpec) -> set[str]:
-        views = {v.name for v in self.views}
+        """The datasets ``spec`` is granted: every view open to it (a view naming ``roles`` is
+        open to those only), all of them or those of its dashboards."""
+        views = {v.name for v in self.views if getattr(v, "roles", None) in (None, ())
+                 or spec.name in v.roles}  # fmt: skip
         if spec.datasets == "all":
             return views
         return _dashboard_tables(self.db, spec.dashboards) & views
@@ -409,11 +413,20 @@ class _Applier:
                     self.note(f"~ user {user.username}: password from {user.password_env}")
             listed.append((user, demo))
         managed = {spec.name for spec in self.config.roles.values() if not spec.admin}
+        # an engineer this file provisioned: Admin, with the role's name where we put it (the
+        # last name); the bootstrap's own admin is never one of them
+        admins = {spec.name for spec in self.config.roles.values() if spec.admin}
+        bootstrap_admin = environ.get("SUPERSET_ADMIN_USER") or "admin"
         usernames = {u.username for u in self.config.users}
         for found in self.db.session.query(self.sm.user_model).all():
             names = {r.name for r in found.roles}
             held = names & managed or {n for n in names if n.startswith("jurisdiction_")}
-            if held and found.username not in usernames and found.active:
+            engineer = (
+                ADMIN_ROLE in names
+                and found.last_name in admins
+                and found.username != bootstrap_admin
+            )
+            if (held or engineer) and found.username not in usernames and found.active:
                 found.active = False
                 self.note(f"- user {found.username}: deactivated (not in the users file)")
         return listed

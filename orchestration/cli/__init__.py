@@ -102,6 +102,7 @@ def _register() -> None:
     importlib.import_module("orchestration.cli.protection").register(main)
     importlib.import_module("orchestration.cli.retention").register(main)
     importlib.import_module("orchestration.cli.profile").register(main)
+    importlib.import_module("orchestration.cli.bulletin").register(main)
     for domain in DOMAINS:
         importlib.import_module(f"orchestration.cli.{domain.name}").register(main, report)
 

@@ -23,7 +23,7 @@ def all_definitions(resources: dict) -> dg.Definitions:
     its first step to its last (``defs/writer.py``, the default executor of every job); the run
     queue (``orchestration/instance.py``, infra/dagster/dagster.yaml) tags every run with its lake
     and starts one run per lake."""
-    from orchestration.defs import audit, protection, reference, retention
+    from orchestration.defs import audit, profile, protection, reference, retention
     from orchestration.defs.landing import build_landing_sensor
     from orchestration.defs.writer import lake_executor
 
@@ -39,5 +39,6 @@ def all_definitions(resources: dict) -> dg.Definitions:
         protection.defs,
         retention.defs,
         audit.defs,
+        profile.defs,
         shared,
     )

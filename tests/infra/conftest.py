@@ -5,7 +5,10 @@ with the columns and types of its dbt model (dbt_project/models/marts/telematics
 county / vehicle days (dashboard 县区日报) and the tables behind 月度考核 — ranked assessments,
 violations with their vehicle's current county, rectification items with their status, 查岗 checks
 and platform link events; 电子证照运行质量; the 网络货运监测 tables (freight_gold.py). Their logic is
-tested in tests/dbt; here they are known inputs.
+tested in tests/dbt; here they are known inputs. The 车辆/企业画像 tables are built by their real
+job over what the profiles read, written beside them (profile_gold.py). The quality owner's ops
+tables (validation results, the quarantine summary, rejected files, the audit log) are
+quality_gold.py's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 from freight_gold import FreightGold, freight_gold
+from profile_gold import profile_gold
+from quality_gold import QualityGold, quality_gold
 from ridehailing_gold import RidehailingGold, ridehailing_gold
 from superset_harness import Superset, SupersetApi, require_superset_env, running_superset
 
@@ -95,6 +100,7 @@ MONTH_1, MONTH_2 = "2026-10", "2026-11"  # MONTH_2 is the latest: the dashboard'
 
 ASSESSMENTS_SCHEMA = pa.schema(
     [("level", pa.string()), ("subject_id", pa.string()), ("subject_name", pa.string()),
+     ("county_code", pa.string()),
      ("period_type", pa.string()), ("period", pa.string()), ("period_start", pa.date32()),
      ("period_end", pa.date32()), ("vehicles", pa.int64()), ("online_vehicles", pa.int64())]
     + [(c, pa.float64()) for c in (
@@ -128,7 +134,7 @@ RECTIFICATION_SCHEMA = pa.schema(
      ("problem", pa.string()), ("evidence", pa.string()), ("issued_on", pa.date32()),
      ("report_due", pa.date32()), ("rectify_until", pa.date32()), ("created_at", TS),
      ("status", pa.string()), ("status_at", TS), ("status_by", pa.string()),
-     ("status_note", pa.string()), ("overdue_on", pa.date32())]
+     ("status_note", pa.string()), ("overdue_on", pa.date32()), ("county_code", pa.string())]
 )  # fmt: skip
 PLATFORM_CHECKS_SCHEMA = pa.schema(
     [("check_id", pa.string()), ("platform_id", pa.string()), ("enterprise_id", pa.string()),
@@ -218,6 +224,8 @@ def assessments_frame() -> pd.DataFrame:
             ),
         ],
     }
+    # the county row-level security filters on: a county's own, an enterprise's, none for platforms
+    county_of = {"E001": "350902", "E002": "350981"}
     rows = []
     for level, items in subjects.items():
         for subject_id, name, periods in items:
@@ -225,6 +233,7 @@ def assessments_frame() -> pd.DataFrame:
                 start, end = _month_bounds(period)
                 rows.append({
                     "level": level, "subject_id": subject_id, "subject_name": name,
+                    "county_code": subject_id if level == "county" else county_of.get(subject_id),
                     "period_type": "month", "period": period, "period_start": start,
                     "period_end": end, "vehicles": 20, "online_vehicles": 18,
                     "platform_connectivity_rate": conn,
@@ -336,20 +345,21 @@ def rectification_frame(today: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
     due = dt.date(2026, 11, 17)  # in the past for any run after 2026-11-17
     future_due = today + dt.timedelta(days=14)
     items = [
-        # item_id, period, kind, level, subject_id, subject_name, report_due, events, expected
+        # item_id, period, kind, level, subject_id, subject_name, report_due, events, expected,
+        # the subject's county (none: a platform, the province's)
         ("r1", MONTH_1, "subject", "county", "350981", "福安市", due,
-         [("open", 0), ("reported", 5)], "已报告"),
+         [("open", 0), ("reported", 5)], "已报告", "350981"),
         ("r2", MONTH_1, "subject", "enterprise", "E002", "闽东旅游包车有限公司", due,
-         [("open", 0), ("reported", 3), ("closed", 8)], "已销号"),
+         [("open", 0), ("reported", 3), ("closed", 8)], "已销号", "350981"),
         ("r3", MONTH_1, "vehicle", "vehicle", "京B67890|1", "京B67890", due,
-         [("open", 0)], "逾期"),  # open, past due, overdue not yet recorded
+         [("open", 0)], "逾期", "350902"),  # open, past due, overdue not yet recorded
         ("r4", MONTH_1, "subject", "platform", "P02", "海峡卫星定位服务平台", due,
-         [("open", 0), ("overdue", 15)], "逾期"),
+         [("open", 0), ("overdue", 15)], "逾期", None),
         ("r5", MONTH_2, "vehicle", "vehicle", "京C11111|2", "京C11111", future_due,
-         [("open", 0)], "未整改"),
+         [("open", 0)], "未整改", "350902"),
     ]  # fmt: skip
     rows, expected = [], {}
-    for item_id, period, kind, level, sid, name, report_due, events, label in items:
+    for item_id, period, kind, level, sid, name, report_due, events, label, county in items:
         status, days = events[-1]  # the latest event
         rows.append({
             "item_id": item_id, "period": period, "kind": kind, "level": level,
@@ -359,6 +369,7 @@ def rectification_frame(today: dt.date) -> tuple[pd.DataFrame, dict[str, str]]:
             "status_at": _ts(issued + dt.timedelta(days=days), 9),
             "status_by": "system" if status == "open" else "监管员", "status_note": "test",
             "overdue_on": report_due + dt.timedelta(days=1) if status == "open" else None,
+            "county_code": county,
         })  # fmt: skip
         expected[name] = label
     return pd.DataFrame(rows), expected
@@ -393,6 +404,8 @@ class GoldLake:
     operation_quality: pd.DataFrame | None = None  # gold.licences__operation_quality
     freight: FreightGold | None = None  # gold.freight__* (freight_gold.py)
     ridehailing: RidehailingGold | None = None  # gold.ridehailing__* (ridehailing_gold.py)
+    profile: dict[str, int] | None = None  # gold.profile__* rows (profile_gold.py)
+    quality: QualityGold | None = None  # the quality owner's ops.* tables (quality_gold.py)
 
 
 @pytest.fixture(scope="session")
@@ -436,6 +449,8 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
     for name, (frame, schema) in tables.items():
         data = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
         write_deltalake(str(lake / "gold" / name), data, mode="overwrite")
+    profile = profile_gold(lake)  # beside the tables above: the profiles read them
+    quality = quality_gold(lake)  # validations, quarantine summary, rejected files, audit log
     return GoldLake(
         lake,
         county,
@@ -445,6 +460,8 @@ def gold_lake(tmp_path_factory: pytest.TempPathFactory) -> GoldLake:
         operation_quality_frame(),
         freight,
         ridehailing,
+        profile,
+        quality=quality,
     )
 
 

@@ -33,9 +33,18 @@ RIDEHAILING_TABLES = (
     *(f"gold.ridehailing__{t}" for t in (
         "company_months", "company_periods", "defect_counts", "overview", "overview_months")),
 )  # fmt: skip
+# 车辆/企业画像: no violation, licence, score, waybill, anomaly, order or rectification item
+PROFILE_EMPTY = tuple(f"gold.profile__{t}" for t in (
+    "counts", "licences", "violations", "scores", "waybills", "anomalies", "rectification"))  # fmt: skip
 EXPECTED_ROWS = {
     "ops.landing__files": 4,  # p1(-copy), p2, vehicles, counties
     "ops.landing__rejected_files": 1,
+    # every GX validation kept: the positions suite's 24 expectations on the one batch (a second
+    # run validates nothing new); the quarantine summary: the 10 quarantined records' 11 rule
+    # tags (3 malformed_record; speed_in_range twice) — 8 rules of the one landing day, a sample each
+    "ops.validation_results": 24,
+    "ops.quarantine__counts": 8,
+    "ops.quarantine__samples": 11,
     # tamper evidence: the 4 landed files; positions, vehicles, counties: a commit, a data file each
     "ops.manifest": 4 + 3 * 2,
     "bronze.telematics__positions": 15,  # 11 + 4 parsed records
@@ -81,6 +90,11 @@ EXPECTED_ROWS = {
     # exists, empty (and the shared divisions)
     **dict.fromkeys(FREIGHT_TABLES, 0),
     **dict.fromkeys(RIDEHAILING_TABLES, 0),
+    # 车辆/企业画像: the 3 vehicles and their 3 enterprises, six parts each; the vehicles' master
+    # data the only list with rows (no violation, licence, score, waybill, order or item)
+    "gold.profile__parts": 6 * 6,
+    "gold.profile__master": 3,
+    **dict.fromkeys(PROFILE_EMPTY, 0),
 }
 
 

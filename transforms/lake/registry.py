@@ -83,6 +83,42 @@ SHARED_TABLES: tuple[Table, ...] = (
     Table("ops.manifest",
           "Tamper evidence: SM3 of every landed file and bronze commit file; append-only.",
           key=("path", "sm3")),
+    Table("ops.publications",
+          "Monthly bulletins (月通报): one row per version published or corrected — files and "
+          "their SM3, publicity window, the Delta version of every table read; append-only "
+          "(delta.appendOnly; transforms/bulletin/publications.py).",
+          key=("period", "jurisdiction", "version")),
+    # the quality owner's records (transforms/lake/validations.py, quarantine.py)
+    Table("ops.validation_results",
+          "Every GX validation of every domain and run: one row per expectation per validated "
+          "batch (suite, batch, rule, observed value, success, counts, its Data Docs page); "
+          "append-only (delta.appendOnly), one validation of a (run, suite, batch) kept once.",
+          key=("run_id", "suite", "batch", "expectation", "column_name", "rule")),
+    Table("ops.quarantine__counts",
+          "Quarantined records per quarantine table, rule and landing day (every domain), "
+          "rebuilt after each run that validated something.",
+          key=("table_name", "rule", "landed_on")),
+    Table("ops.quarantine__samples",
+          "The latest 20 quarantined records of each quarantine table and rule, as kept (a "
+          "masked preview for a feed with personal fields), rebuilt with the counts.",
+          key=("table_name", "rule", "sample_rank")),
+    # 车辆/企业画像 (transforms/profile_gold.py): every vehicle's and enterprise's `lakehouse
+    # profile` as rows, rebuilt whole by each run; subject_kind + subject_key name the subject
+    Table("gold.profile__parts",
+          "One row per subject and profile part: the period it covers, its counts, a summary.",
+          key=("subject_kind", "subject_key", "part")),
+    Table("gold.profile__counts",
+          "The profile parts' breakdowns: violations by kind, anomalies by type, orders by "
+          "status and by company.", key=("subject_kind", "subject_key", "breakdown", "item")),
+    *(Table(f"gold.profile__{entity}", f"The profile's list of {what}, in the command's order.",
+            key=("subject_kind", "subject_key", "seq"))
+      for entity, what in (("licences", "licences and their validity on the day"),
+                           ("violations", "latest violations"),
+                           ("scores", "assessment, freight and ride-hailing scores"),
+                           ("waybills", "latest waybills (latest version each)"),
+                           ("anomalies", "freight anomalies"),
+                           ("rectification", "open rectification items"),
+                           ("master", "master-data versions (every source)"))),
 )
 # fmt: on
 
