@@ -15,12 +15,14 @@ from orchestration.environment import LakehouseResource
 def _evaluate(sensor, lake, cursor=None):
     from orchestration.definitions import defs
 
-    context = dg.build_sensor_context(
+    # the lake resource has a set-up and a tear-down (it keeps a run's validations): its
+    # resources are open inside the block, as the daemon opens them for a tick
+    with dg.build_sensor_context(
         cursor=cursor,
         resources={"lakehouse": LakehouseResource(lake=str(lake))},
         definitions=defs,
-    )
-    result = sensor.evaluate_tick(context)
+    ) as context:
+        result = sensor.evaluate_tick(context)
     return result.run_requests, result.cursor
 
 
