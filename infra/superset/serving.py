@@ -184,12 +184,12 @@ def build_serving_db(
     extension_dir: Path | None = None,
     views: tuple[View, ...] = VIEWS,
 ) -> Path:
-    """Create or refresh ``out`` with the ``views`` whose Delta tables exist. Idempotent.
+    """Create or replace ``out`` with the ``views`` whose Delta tables exist. Idempotent.
 
     Returns the resolved path of the DuckDB file. Raises if a table of a required view is missing,
     because a view over a missing table would only fail later, inside a dashboard. Optional views
-    whose tables are missing are dropped (see ``plan_views``), and so is any view of the file that
-    ``views`` does not declare.
+    whose tables are missing are left out (see ``plan_views``); the new file replaces the old one
+    whole (a rename), so nothing of an earlier build remains and a reader never sees half of it.
     """
     lake = Path(lake).resolve()
     out = Path(out).resolve()
@@ -202,27 +202,28 @@ def build_serving_db(
     out.parent.mkdir(parents=True, exist_ok=True)
     extension_dir.mkdir(parents=True, exist_ok=True)
     ext = find_delta_extension(extension_file)
-    con = duckdb.connect(str(out), config=connect_config(extension_dir))
+    # built beside and then renamed over ``out``: a running Superset keeps reading the file it
+    # has open (its processes hold it, superset_config.py) and opens the new one next
+    building = out.with_name(f".{out.name}.building")
+    building.unlink(missing_ok=True)
+    con = duckdb.connect(str(building), config=connect_config(extension_dir))
     try:
         con.execute(f"FORCE INSTALL '{_sql_str(ext)}'")
         con.execute("LOAD delta")
-        declared = {v.name for v in built}
-        existing = con.execute(
-            "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'"
-        ).fetchall()
-        for (name,) in existing:  # views of missing tables, and views no domain declares any more
-            if name not in declared:
-                con.execute(f'DROP VIEW main."{name}"')
         for view in built:
             select = view.select(_scan(con, lake / view.path))
-            con.execute(f"CREATE OR REPLACE VIEW main.{view.name} AS {select}")
+            con.execute(f"CREATE VIEW main.{view.name} AS {select}")
             # bind now: a broken view fails here, not inside a dashboard
             con.execute(f"SELECT * FROM main.{view.name} LIMIT 0")
             if view.comment:
                 con.execute(f"COMMENT ON VIEW main.{view.name} IS '{_sql_str(view.comment)}'")
         con.execute("CHECKPOINT")
-    finally:
+    except BaseException:
         con.close()
+        building.unlink(missing_ok=True)
+        raise
+    con.close()
+    os.replace(building, out)
     return out
 
 
