@@ -14,8 +14,8 @@ its dataset is granted to, so those stay the quality owner's. Required views fai
 created when it exists (a lake from before Issue 3 still serves the county dashboard) and are
 dropped when it disappears. Delta ``timestamp`` columns (UTC-tagged GMT+8 wall-clock,
 docs/tables.md) are served as naive ``TIMESTAMP`` wall-clock values. The one thing computed at
-query time is what depends on the day someone looks (``reached_today``: a gold date column
-compared with today's Beijing date).
+query time is what depends on the day someone looks (``reached_today`` / ``passed_today``: a
+gold date column on or before / before today's Beijing date).
 
 Runs in the main env or the Superset env: stdlib + duckdb (1.5.5 in both) + PyYAML (in both).
 
@@ -43,7 +43,8 @@ VIEWS_FILE = "views.yaml"
 # "today" for reached_today flags: the Beijing calendar day, like rectification.py's now_beijing()
 BEIJING_TODAY = "CAST(timezone('Asia/Shanghai', now()) AS DATE)"
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today", "region", "roles"}
+_VIEW_KEYS = {"name", "table", "required", "comment", "reached_today", "passed_today", "region",
+              "roles"}  # fmt: skip
 SERVED_LAYERS = ("gold", "ops")  # ops: the lake's records of itself, for the quality owner
 
 
@@ -62,6 +63,9 @@ class View:
     region: tuple[str, ...] | None = None
     # the users.yaml roles its dataset is granted to; None: every role granted "all" datasets
     roles: tuple[str, ...] | None = None
+    # (flag column, date column): flag = the date is before today (a period whose last day is
+    # over: a complete month)
+    passed_today: tuple[tuple[str, str], ...] = ()
 
     @property
     def path(self) -> str:
@@ -71,8 +75,9 @@ class View:
     def select(self, scan: str) -> str:
         """The view's SQL over ``scan`` (the table as a subquery)."""
         flags = "".join(
-            f', coalesce("{date}" <= {BEIJING_TODAY}, false) AS "{flag}"'
-            for flag, date in self.reached_today
+            f', coalesce("{date}" {op} {BEIJING_TODAY}, false) AS "{flag}"'
+            for pairs, op in ((self.reached_today, "<="), (self.passed_today, "<"))
+            for flag, date in pairs
         )
         return f"SELECT *{flags} FROM {scan} AS t"
 
@@ -96,6 +101,7 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
                 raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
             layer, _, table = str(entry.get("table", "")).partition(".")
             reached = tuple((entry.get("reached_today") or {}).items())
+            passed = tuple((entry.get("passed_today") or {}).items())
             region = entry.get("region")
             if region is not None and not (
                 isinstance(region, list) and all(isinstance(r, str) and r for r in region)
@@ -106,7 +112,8 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
                 isinstance(roles, list) and roles and all(isinstance(r, str) for r in roles)
             ):
                 raise ValueError(f"{where}: roles is a list of users.yaml role names")
-            names = [entry.get("name", ""), layer, table, *(c for pair in reached for c in pair)]
+            names = [entry.get("name", ""), layer, table,
+                     *(c for pair in (*reached, *passed) for c in pair)]  # fmt: skip
             if not all(_IDENTIFIER.match(str(n)) for n in names):
                 raise ValueError(f"{where}: name, table (<layer>.<table>) and columns must be "
                                  "lowercase identifiers")  # fmt: skip
@@ -120,7 +127,7 @@ def load_views(root: Path = DASHBOARDS_DIR) -> tuple[View, ...]:
             views.append(View(domain, entry["name"], entry["table"],
                               bool(entry.get("required", False)), entry.get("comment", ""),
                               reached, None if region is None else tuple(region),
-                              None if roles is None else tuple(roles)))  # fmt: skip
+                              None if roles is None else tuple(roles), passed))  # fmt: skip
     names = [v.name for v in views]
     if duplicates := sorted({n for n in names if names.count(n) > 1}):
         raise ValueError(f"views declared twice under {root}: {duplicates}")

@@ -163,6 +163,10 @@ def _lake_state_cache() -> type:
                 key = f"{lake_generation()}#{key}"
             return super()._get_filename(key)
 
+        def set(self, key: str, value: Any, timeout: int | None = None, **kwargs: Any) -> bool:
+            os.makedirs(self._path, exist_ok=True)  # emptied by hand while Superset runs
+            return super().set(key, value, timeout, **kwargs)
+
     return LakeStateCache
 
 

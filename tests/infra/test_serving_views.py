@@ -85,6 +85,8 @@ def test_views_are_select_star_over_gold_tables(serving) -> None:
         "freight__operator_months": (("is_complete", "complete_on"),),
         "ridehailing__company_months": (("is_complete", "complete_on"),),
     }
+    passed = {v.name: v.passed_today for v in serving.VIEWS if v.passed_today}
+    assert passed == {"telematics__assessments": (("is_complete", "period_end"),)}
 
 
 def test_dashboard_folders_are_domains_with_a_dataset_per_view(serving) -> None:
@@ -220,3 +222,39 @@ def test_every_declared_column_exists_on_a_real_lake(serving, pipeline_lake, tmp
         assert served == items.to_pyarrow_table().num_rows > 0
     finally:
         con.close()
+
+
+def test_passed_today_is_strictly_before_today(serving) -> None:
+    """``passed_today`` (a complete period: its last day is over) is ``<`` today's Beijing date,
+    where ``reached_today`` is ``<=``; a missing date is neither."""
+    view = serving.View("telematics", "telematics__x", "gold.x",
+                        reached_today=(("reached", "d"),), passed_today=(("passed", "d"),))  # fmt: skip
+    today = serving.BEIJING_TODAY
+    scan = (f"(SELECT {today} - 1 AS d, 'yesterday' AS k UNION ALL SELECT {today}, 'today' "
+            f"UNION ALL SELECT {today} + 1, 'tomorrow' UNION ALL SELECT NULL, 'none')")  # fmt: skip
+    rows = duckdb.connect().execute(f"SELECT k, reached, passed FROM ({view.select(scan)})")
+    assert {k: (r, p) for k, r, p in rows.fetchall()} == {
+        "yesterday": (True, True), "today": (True, False),
+        "tomorrow": (False, False), "none": (False, False),
+    }  # fmt: skip
+
+
+def test_a_rebuild_replaces_the_file_whole(serving, gold_lake, tmp_path) -> None:
+    """A reader holding the serving file open keeps reading it while it is rebuilt (the build
+    writes beside it and renames), and the next connection sees the new file; no build file
+    is left behind."""
+    out, ext = tmp_path / "serving.duckdb", tmp_path / "ext"
+    serving.build_serving_db(gold_lake.path, out, extension_dir=ext)
+    reader = _connect(serving, out, ext)
+    try:
+        before = reader.execute("SELECT count(*) FROM telematics__county_days").fetchone()
+        inode = out.stat().st_ino
+        serving.build_serving_db(gold_lake.path, out, extension_dir=ext)  # while it is open
+        assert out.stat().st_ino != inode
+        assert reader.execute("SELECT count(*) FROM telematics__county_days").fetchone() == before
+    finally:
+        reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ext", "serving.duckdb"]
+    views = _views(serving, out, ext)
+    assert len(views["telematics__county_days"]) == before[0]
+    assert all(isinstance(row[-1], bool) for row in views["telematics__assessments"])
