@@ -198,6 +198,7 @@ def DB_CONNECTION_MUTATOR(  # noqa: N802 (Superset config name)
     connect_args["read_only"] = True
     connect_args["config"] = {**(connect_args.get("config") or {}), **serving_connect_config()}
     release_replaced_serving_db()
+    _OPENING.file = _file_id(serving_db_path().resolve())  # the file this connection opens
     uri = uri.set(database=str(serving_db_path().resolve()), query={})
     return uri, {**params, "connect_args": connect_args}
 
@@ -220,8 +221,11 @@ def serving_connect_config() -> dict[str, Any]:
 # (NullPool), and DuckDB gives a connection to a file that is already open the same instance —
 # already locked, the delta extension already loaded (a third of a chart query's time on 2
 # cores). The serving file is replaced whole by serving.py; a connection to a replaced file is
-# let go, so the next query opens the new one.
+# let go, so the next query opens the new one. Only a connection that created (and locked) the
+# instance keeps it, and only when the file did not change while it opened: a connection that
+# joined an instance still open on a replaced file must not pin that file.
 _KEEPER: dict[str, Any] = {}
+_OPENING = threading.local()
 
 
 def _file_id(path: Path) -> tuple[int, int] | None:
@@ -244,7 +248,7 @@ def release_replaced_serving_db() -> None:
 def _keep_serving_instance(cursor: Any) -> None:
     """Hold the locked instance of the serving file open (caller holds the mutex)."""
     path = serving_db_path().resolve()
-    if "connection" in _KEEPER:
+    if "connection" in _KEEPER or getattr(_OPENING, "file", None) != _file_id(path):
         return
     cursor.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
     row = cursor.fetchone()
@@ -263,7 +267,7 @@ def _keep_serving_instance(cursor: Any) -> None:
     except duckdb.Error as exc:  # only slower: every query opens and locks the file again
         logger.warning("DuckDB: not keeping the serving file open: %s", exc)
         _KEEPER["connection"] = None
-    _KEEPER["file"] = _file_id(path)
+    _KEEPER["file"] = _OPENING.file
 
 
 def _is_duckdb(dbapi_connection: Any) -> bool:
@@ -292,7 +296,8 @@ def lock_down_duckdb(dbapi_connection: Any, connection_record: Any = None) -> No
     with _LOCK_DOWN_MUTEX:
         cursor = dbapi_connection.cursor()
         try:
-            if not _setting(cursor, "lock_configuration"):
+            fresh = not _setting(cursor, "lock_configuration")  # a new instance: lock it
+            if fresh:
                 try:
                     cursor.execute("LOAD delta")
                 except Exception:  # noqa: BLE001 - a DuckDB database without the extension
@@ -308,7 +313,8 @@ def lock_down_duckdb(dbapi_connection: Any, connection_record: Any = None) -> No
                 logger.debug("DuckDB connection already locked; keeping its configuration")
             if _setting(cursor, "enable_external_access"):
                 raise RuntimeError("DuckDB connection is locked with external access enabled")
-            _keep_serving_instance(cursor)
+            if fresh:  # (a reused instance may be of a file replaced since: never kept)
+                _keep_serving_instance(cursor)
         finally:
             cursor.close()
 
