@@ -59,9 +59,22 @@ YAML
     return 1
 }
 
+# TERM, then KILL what is still there after 10 s — with its children: the code server ignores
+# TERM while its gRPC process (a child) runs
+end() {
+    local pid=$1 kids
+    kids=$(pgrep -P "$pid" || true)
+    kill "$pid" $kids 2>/dev/null || true
+    for _ in $(seq 1 20); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.5
+    done
+    kill -9 "$pid" $kids 2>/dev/null || true
+}
+
 stop() {
     for name in dagster-webserver dagster-daemon dagster-code-server; do
-        if alive "$name"; then kill "$(cat "$STATE/$name.pid")" && echo "stopped $name"; fi
+        if alive "$name"; then end "$(cat "$STATE/$name.pid")" && echo "stopped $name"; fi
         rm -f "$STATE/$name.pid"
     done
 }

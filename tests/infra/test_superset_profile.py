@@ -30,8 +30,11 @@ VEHICLE_KPIS = ("有效证照", "上线天数", "行驶里程（公里）", "违
                 "网约车订单", "未销号整改项")  # fmt: skip
 ENTERPRISE_KPIS = ("有效证照", "在册车辆", "违法违规事件", "未销号整改项", "货运运单", "货运异常",
                    "网约车订单")  # fmt: skip
-LISTS = ("各数据域覆盖期间", "分类统计", "电子证照", "最近违法违规事件", "考核与评分", "最近货运运单",
-         "货运异常明细", "未销号整改项清单", "档案与变更历史")  # fmt: skip
+SUMMARY_TAB, DETAIL_TAB = "概况", "明细"  # the two tabs inside each: 概况 opens first
+SUMMARY_LISTS = ("各数据域覆盖期间", "分类统计")  # on 概况, below the tiles
+DETAIL_LISTS = ("电子证照", "最近违法违规事件", "考核与评分", "最近货运运单", "货运异常明细",
+                "未销号整改项清单", "档案与变更历史")  # fmt: skip
+LISTS = SUMMARY_LISTS + DETAIL_LISTS
 PART_LABELS = ("档案", "电子证照", "动态监控", "网络货运", "网约车", "整改")
 BREAKDOWNS = {"违法违规类型": ("telematics", "violations", "by_kind"),
               "货运异常类型": ("freight", "anomalies", "by_type"),
@@ -130,11 +133,15 @@ def test_the_filters_offer_every_subject_and_the_tiles_equal_the_profile(lake, a
 
 
 def _pane(page):
-    """The active tab's content (Superset renders the tab bar's panes empty, the charts in a pane
-    of their own per tab)."""
-    return page.locator(".ant-tabs-tabpane-active").filter(
+    """The content of the active inner tab (概况 or 明细) of the active outer tab (车辆画像 or 企业画像);
+    a pane visited before stays in the page, hidden."""
+    return page.locator(".ant-tabs-tabpane-active .ant-tabs-tabpane-active").filter(
         has=page.locator(".dashboard-component-chart-holder")
     )
+
+
+def _open_inner_tab(page, name: str) -> None:
+    page.locator(".ant-tabs-tab:visible").filter(has_text=name).click()
 
 
 def _drawn(page, count: int) -> None:
@@ -183,8 +190,8 @@ def _choose(page, filter_id: str, label: str, tiles: list[str]) -> None:
     expect(_pane(page).locator(".header-line")).to_have_text(tiles, timeout=90_000)
 
 
-def _check_lists(page, profile: dict[str, Any]) -> None:
-    """The tables of the active tab against the profile: periods, breakdowns, lists."""
+def _check_summary(page, profile: dict[str, Any]) -> None:
+    """The tables of 概况 against the profile: the periods covered, the breakdowns."""
     covers = [(p.get("covers") or {}) for p in (profile[k] for k in (
         "master", "licences", "telematics", "freight", "ridehailing", "rectification"))]  # fmt: skip
     assert [r[:3] for r in _rows(page, "各数据域覆盖期间")] == [
@@ -200,6 +207,10 @@ def _check_lists(page, profile: dict[str, Any]) -> None:
         if counted:
             expected[label] = sum(counted.values())
     assert totals == expected
+
+
+def _check_details(page, profile: dict[str, Any]) -> None:
+    """The tables of 明细 against the profile: licences, scores, the lists."""
     licences = _rows(page, "电子证照")
     assert sorted(r[1] for r in licences) == sorted(
         i["licence_no"] for i in profile["licences"]["items"]
@@ -222,8 +233,9 @@ def _check_lists(page, profile: dict[str, Any]) -> None:
 
 
 def test_a_plate_and_an_enterprise_in_chromium(lake, superset: Superset) -> None:
-    """Opens on the first plate; choosing 京B67890 in 车牌 shows its profile; on the 企业画像 tab,
-    choosing 榕城智运 in 企业 shows the enterprise's — tiles and tables equal the profiles."""
+    """Opens on the first plate's 概况; choosing 京B67890 in 车牌 shows its profile (概况, then
+    明细); on the 企业画像 tab, choosing 榕城智运 in 企业 shows the enterprise's — tiles and tables
+    equal the profiles."""
     from playwright.sync_api import expect
 
     first = vehicle_profile(lake, *DEFAULT, AS_OF)
@@ -233,27 +245,35 @@ def test_a_plate_and_an_enterprise_in_chromium(lake, superset: Superset) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     with logged_in_page(superset, "superset_profile", {"width": 1600, "height": 2400}) as page:
         open_dashboard(page, superset, SLUG, TITLE)
-        _drawn(page, len(VEHICLE_KPIS) + len(LISTS))
+        _drawn(page, len(VEHICLE_KPIS) + len(SUMMARY_LISTS))
         expect(_pane(page).locator(".header-line")).to_have_text(kpis(first), timeout=60_000)
 
         _choose(page, "NATIVE_FILTER-profile-vehicle", vehicle_label(PLATE, COLOR), kpis(vehicle))
-        _drawn(page, len(VEHICLE_KPIS) + len(LISTS))
+        _drawn(page, len(VEHICLE_KPIS) + len(SUMMARY_LISTS))
         text = _pane(page).inner_text()
+        _check_summary(page, vehicle)
+        page.screenshot(path=str(ARTIFACTS / "superset_profile.png"), full_page=True)
+        _open_inner_tab(page, DETAIL_TAB)
+        _drawn(page, len(DETAIL_LISTS))
+        text += _pane(page).inner_text()
         for bad in EMPTY_OR_ERROR_TEXTS:
             assert bad not in text, f"dashboard shows {bad!r}"
         assert page.locator(".ant-alert-error, [data-test=error-message]").count() == 0
         for label in (*VEHICLE_KPIS, *LISTS, *PART_LABELS, "超速", "定位漂移", "已支付", "道路运输证",
                       "动态监控考核", "网约车数据质量", "资质异常", "未整改"):  # fmt: skip
             assert label in text, label
-        _check_lists(page, vehicle)
-        page.screenshot(path=str(ARTIFACTS / "superset_profile.png"), full_page=True)
+        _check_details(page, vehicle)
+        page.screenshot(path=str(ARTIFACTS / "superset_profile_details.png"), full_page=True)
 
         page.get_by_role("tab", name=ENTERPRISE_TAB).click()
-        _drawn(page, len(ENTERPRISE_KPIS) + len(LISTS))
+        _drawn(page, len(ENTERPRISE_KPIS) + len(SUMMARY_LISTS))
         label = enterprise_label(ENTERPRISE, NAMES[ENTERPRISE])
         _choose(page, "NATIVE_FILTER-profile-enterprise", label, kpis(enterprise))
-        _drawn(page, len(ENTERPRISE_KPIS) + len(LISTS))
-        _check_lists(page, enterprise)
+        _drawn(page, len(ENTERPRISE_KPIS) + len(SUMMARY_LISTS))
+        _check_summary(page, enterprise)
+        _open_inner_tab(page, DETAIL_TAB)
+        _drawn(page, len(DETAIL_LISTS))
+        _check_details(page, enterprise)
         text = _pane(page).inner_text()
         assert "网络货运监测" in text and "第 1 名" in text and "道路运输经营许可证" in text
         page.screenshot(path=str(ARTIFACTS / "superset_profile_enterprise.png"), full_page=True)
