@@ -1,6 +1,8 @@
 """Superset's cache of chart results (superset_config.py, DATA_CACHE_CONFIG) in Superset's own
 environment, without a server: a result is found again while the lake is unchanged, and is gone
-once a served table gets a new Delta version, the serving file is rebuilt or the day changes."""
+once a served table gets a new Delta version or the serving file is rebuilt (the key also names
+the Beijing day); and the serving file's DuckDB instance kept open between queries, let go when
+the file is replaced."""
 
 from __future__ import annotations
 
