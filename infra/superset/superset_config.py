@@ -105,14 +105,19 @@ ROW_LIMIT = 50_000
 
 
 @cache
-def serving_views() -> tuple[Any, ...]:
-    """The serving views every domain declares (``serving.py`` beside this file)."""
+def serving_module() -> Any:
+    """``serving.py`` beside this file (the views, the connection settings of the serving file)."""
     path = Path(__file__).with_name("serving.py")
     spec = importlib.util.spec_from_file_location("lakehouse_serving", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault(spec.name, module)
     spec.loader.exec_module(module)
-    return module.VIEWS
+    return module
+
+
+def serving_views() -> tuple[Any, ...]:
+    """The serving views every domain declares."""
+    return serving_module().VIEWS
 
 
 def duckdb_allowed_directories() -> list[str]:
@@ -198,8 +203,9 @@ def DB_CONNECTION_MUTATOR(  # noqa: N802 (Superset config name)
     connect_args["read_only"] = True
     connect_args["config"] = {**(connect_args.get("config") or {}), **serving_connect_config()}
     release_replaced_serving_db()
-    _OPENING.file = _file_id(serving_db_path().resolve())  # the file this connection opens
-    uri = uri.set(database=str(serving_db_path().resolve()), query={})
+    path = serving_db_path().resolve()
+    _OPENING.file = _file_id(path)  # the file this connection opens
+    uri = uri.set(database=str(path), query={})
     return uri, {**params, "connect_args": connect_args}
 
 
@@ -209,11 +215,7 @@ def serving_connect_config() -> dict[str, Any]:
     extensions = (
         os.environ.get("SUPERSET_EXTENSION_DIR") or SUPERSET_STATE_DIR / "duckdb_extensions"
     )
-    return {
-        "extension_directory": str(Path(extensions).resolve()),
-        "autoinstall_known_extensions": False,
-        "autoload_known_extensions": False,
-    }
+    return serving_module().connect_config(Path(extensions).resolve())
 
 
 # One read-only connection to the serving file held by each Superset process, opened once the
