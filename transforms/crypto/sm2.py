@@ -7,22 +7,30 @@
 - Ciphertexts: ``04‖C1(x‖y)‖C2‖C3`` (the GB/T 32918 order; freight's encryptedCode). `decrypt`
   accepts C1 with or without the ``04`` and checks C3, raising `DecryptionError` on a mismatch.
 
-Implementation: gmalglib (C), with gmssl (pure Python) kept as the independent cross-check in the
-tests and as the baseline of `transforms.crypto.bench`. Measured with `bench.measure(seconds=2)` on
-this project's 2-core machine while other work ran (load 1.5-2), over three runs, one process:
+Implementation: verification and decryption through the system's OpenSSL 3 libcrypto
+(`transforms.crypto.openssl_sm2`, ctypes) where it loads and meets the standard's vectors, else
+gmalglib (C); signing, encrypting and key generation through gmalglib. gmssl (pure Python) is the
+independent cross-check in the tests and the baseline of `transforms.crypto.bench`. `backend()`
+names what is in use. Measured with `bench.measure(seconds=2)` on this project's 2-core machine,
+one process (gmalglib/gmssl: while other work ran, load 1.5-2, three runs; OpenSSL: session 11):
 
-    per second   gmalglib        gmssl      ratio
-    sign         6,900-8,300     117-123    ~65x  (gmalglib keeps a signer per key; 3,300/s rebuilt)
-    verify       1,620-1,720     65-73      ~24x  (its verifier rebuilt each time; kept: +40 %)
-    decrypt      1,970-2,020     128-142    ~15x
+    per second   OpenSSL 3.0   gmalglib        gmssl      ratio to gmssl
+    sign         -             6,900-8,300     117-123    ~65x  (gmalglib keeps a signer per key)
+    verify       ~2,600        1,620-1,720     65-73      ~40x  (gmalglib's verifier kept: +40 %)
+    decrypt      ~2,650        1,970-2,020     128-142    ~20x
 
-Checked before choosing: gmalglib reproduces the GB/T 32918.5 Annex A signature and Annex C
+OpenSSL also lets go of the GIL during a call (two threads of one process: ~4,800 verifies/s;
+gmalglib holds it). Freight opens an envelope with one verify and one decrypt, so this is most of
+an envelope's cost.
+
+Checked before choosing gmalglib: it reproduces the GB/T 32918.5 Annex A signature and Annex C
 ciphertext byte for byte with the standard's k, decrypts OpenSSL's evppkey_sm2 vector, and
 interoperates with gmssl both ways (signatures, and ciphertexts after reordering). PyPI has no Linux
 wheel of 0.5.9, so uv builds it from the sdist (gcc and the Python headers, on every machine); its
 nonces come from /dev/urandom (the build has no ``rand()`` fallback), unlike gmssl, whose k comes
 from Python's non-cryptographic ``random`` — one more reason gmssl never signs here. gmalglib's own
-ciphertext order is C1C3C2; this module reorders. Its C3 check is kept (gmssl has none).
+ciphertext order is C1C3C2; this module reorders. Its C3 check is kept (gmssl has none). The tests
+run every verification and decryption case on both OpenSSL and gmalglib.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import re
 
 from gmalglib.sm2 import SM2
 
+from transforms.crypto import openssl_sm2
 from transforms.crypto.errors import CryptoError, DecryptionError
 
 DEFAULT_USER_ID = b"1234567812345678"
@@ -87,6 +96,29 @@ def _public(public_key: str, user_id: bytes = DEFAULT_USER_ID) -> SM2:
         raise CryptoError("SM2 public key is not a point of the curve") from None
 
 
+@functools.cache
+def _openssl() -> bool:
+    """Whether verify / decrypt go through OpenSSL (decided once per process)."""
+    return openssl_sm2.available()
+
+
+def backend() -> str:
+    """What verifies and decrypts here, e.g. ``OpenSSL 3.0.19 27 Jan 2026`` or ``gmalglib``."""
+    return openssl_sm2.version() if _openssl() else "gmalglib"
+
+
+@functools.lru_cache(maxsize=256)
+def _point(public_key: str) -> bytes:
+    return _public_bytes(public_key)
+
+
+@functools.lru_cache(maxsize=64)
+def _key_pair(private_key: str) -> tuple[bytes, bytes]:
+    """(private 32 bytes, public 65 bytes 04‖x‖y) of a private key already range-checked."""
+    secret = _private_bytes(private_key)
+    return secret, SM2.get_pk(secret)
+
+
 def generate_keypair() -> tuple[str, str]:
     """A new key pair: (private 64 hex, public 130 hex 04‖x‖y), from the OS random source."""
     private, public = SM2().generate_keypair()
@@ -115,9 +147,11 @@ def verify(
     A malformed signature (length, not hex, r or s out of range) is simply not valid: False. A
     malformed public key raises `CryptoError`, since it says nothing about the message.
     """
-    verifier = _public(public_key, user_id)
+    verifier = _public(public_key, user_id)  # the key's checks, whichever library verifies
     if not _is_hex(signature, SIGNATURE_HEX):
         return False
+    if _openssl():
+        return openssl_sm2.verify(message, bytes.fromhex(signature), _point(public_key), user_id)
     return verifier.verify(message, bytes.fromhex(signature))
 
 
@@ -162,8 +196,14 @@ def decrypt(ciphertext: bytes | str, private_key: str) -> bytes:
             f"or the ciphertext is shorter than C1 + C3 + 1 byte"
         )
     c1, c2, c3 = body[:_POINT_BYTES], body[_POINT_BYTES:-_C3_BYTES], body[-_C3_BYTES:]
+    decrypter = _private(private_key, DEFAULT_USER_ID)  # the key's checks, whichever decrypts
+    if _openssl():
+        plain = openssl_sm2.decrypt(c1, c2, c3, *_key_pair(private_key))
+        if plain is None:
+            raise DecryptionError("SM2 C3 does not match: wrong key or altered ciphertext")
+        return plain
     try:
-        return _private(private_key, DEFAULT_USER_ID).decrypt(b"\x04" + c1 + c3 + c2)
+        return decrypter.decrypt(b"\x04" + c1 + c3 + c2)
     except ValueError as exc:
         if "C3" in str(exc):
             raise DecryptionError(

@@ -1,14 +1,19 @@
-"""SM2 through gmalglib: the GB/T 32918.5 examples on the recommended curve, OpenSSL's vector,
-gmssl both ways, rejection of tampered messages, signatures and ciphertexts, and the key forms."""
+"""SM2: the GB/T 32918.5 examples on the recommended curve, OpenSSL's vector, gmssl both ways,
+rejection of tampered messages, signatures and ciphertexts, and the key forms — every case once with
+verification and decryption through OpenSSL and once through gmalglib; and the OpenSSL binding's
+own DER forms, threads and error queue."""
 
+import ctypes
 import subprocess
 import sys
+import threading
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from gmalglib.sm2 import SM2
 from gmssl import sm2 as gmssl_sm2
 
-from transforms.crypto import sm2
+from transforms.crypto import openssl_sm2, sm2
 from transforms.crypto.errors import CryptoError, DecryptionError
 
 # GB/T 32918.5-2017 (= GM/T 0003.5-2012) Annex A (signature) and Annex C (encryption) on the
@@ -67,6 +72,13 @@ def _der_to_c1c2c3(der: bytes) -> bytes:
         items.append(value)
     x, y, c3, c2 = items
     return x[-32:].rjust(32, b"\0") + y[-32:].rjust(32, b"\0") + c2 + c3
+
+
+@pytest.fixture(autouse=True, params=["openssl", "gmalglib"])
+def backend(request, monkeypatch):
+    """Each test twice: verify / decrypt through OpenSSL, then through gmalglib."""
+    monkeypatch.setattr(sm2, "_openssl", lambda: request.param == "openssl")
+    return request.param
 
 
 @pytest.fixture
@@ -238,3 +250,55 @@ def test_keys_differ_between_fresh_processes():
     code = "from transforms.crypto.sm2 import generate_keypair; print(generate_keypair()[0])"
     keys = {subprocess.check_output([sys.executable, "-c", code], text=True) for _ in range(2)}
     assert len(keys) == 2
+
+
+def test_openssl_is_what_verifies_and_decrypts_here():
+    # this machine and CI have OpenSSL 3 (the bench's envelope rate counts on it)
+    assert openssl_sm2.available()
+    assert openssl_sm2.version().startswith("OpenSSL 3.")
+
+
+@pytest.mark.parametrize(
+    "r_s",
+    [
+        bytes.fromhex(SIGNATURE),  # r and s with the high bit set: a 0 byte in front
+        b"\0" * 31 + b"\x01" + b"\x7f" + b"\0" * 31,  # leading zeros dropped
+        b"\0" * 64,
+        b"\xff" * 64,
+    ],
+)
+def test_signature_der_is_what_cryptography_encodes(r_s):
+    r, s = int.from_bytes(r_s[:32], "big"), int.from_bytes(r_s[32:], "big")
+    assert openssl_sm2.signature_der(r_s) == encode_dss_signature(r, s)
+
+
+def test_ciphertext_der_is_openssl_s_own_form():
+    der = bytes.fromhex(OSSL_DER)
+    body = _der_to_c1c2c3(der)
+    assert openssl_sm2.ciphertext_der(body[:64], body[64:-32], body[-32:]) == der
+
+
+def test_openssl_verifies_in_threads_and_leaves_no_errors():
+    private, public = sm2.generate_keypair()
+    messages = [f"envelope {i}".encode() for i in range(200)]
+    signatures = [sm2.sign(m, private) for m in messages]
+    signatures[7] = signatures[8]  # one that does not sign its message
+    point = bytes.fromhex(public)
+    results: dict[int, list[bool]] = {}
+
+    def run(worker: int) -> None:
+        results[worker] = [
+            openssl_sm2.verify(m, bytes.fromhex(s), point, sm2.DEFAULT_USER_ID)
+            for m, s in zip(messages, signatures, strict=True)
+        ]
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    expected = [i != 7 for i in range(200)]
+    assert all(results[w] == expected for w in range(4))
+    peek = openssl_sm2._lib.ERR_peek_error
+    peek.restype, peek.argtypes = ctypes.c_ulong, []
+    assert peek() == 0  # the refused signature left nothing in this thread's error queue
