@@ -107,6 +107,12 @@ def backend() -> str:
     return openssl_sm2.version() if _openssl() else "gmalglib"
 
 
+def releases_gil() -> bool:
+    """Whether verify / decrypt let go of the GIL (OpenSSL through ctypes does; gmalglib does not):
+    then threads of one process open envelopes in parallel, without spawning processes."""
+    return _openssl()
+
+
 @functools.lru_cache(maxsize=256)
 def _point(public_key: str) -> bytes:
     return _public_bytes(public_key)

@@ -113,8 +113,14 @@ def check_records(
     parallel_min: int = 20_000,
     workers: int = 0,
 ) -> list[tuple[str, str | None]]:
-    """(result, detail) of every record, in order; in worker processes when there are at least
-    ``parallel_min`` records and more than one worker."""
+    """(result, detail) of every record, in order; in workers when there are at least
+    ``parallel_min`` records and more than one worker (threads where SM2 lets go of the GIL)."""
     return map_chunks(
-        _check_chunk, records, keys, user_id, parallel_min=parallel_min, workers=workers
+        _check_chunk,
+        records,
+        keys,
+        user_id,
+        parallel_min=parallel_min,
+        workers=workers,
+        threads=sm2.releases_gil(),
     )

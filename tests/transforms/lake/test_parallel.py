@@ -1,6 +1,8 @@
-"""Chunks of CPU-bound work in spawned processes: the same results, in item order, either way."""
+"""Chunks of CPU-bound work in spawned processes or threads: the same results, in item order,
+either way."""
 
 import os
+import threading
 
 from transforms.lake.parallel import iter_chunks, map_chunks
 
@@ -24,3 +26,15 @@ def test_results_arrive_chunk_by_chunk_and_an_early_stop_ends_the_pool():
     assert first == [0, 1, 4, 9, 16]
     stream.close()  # the consumer stops: the pool is shut down, nothing hangs
     assert list(stream) == []
+
+
+def square_with_thread(chunk: list[int]) -> list[tuple[int, int, int]]:
+    return [(n * n, os.getpid(), threading.get_ident()) for n in chunk]
+
+
+def test_threads_give_the_serial_results_in_order_in_this_process():
+    items = list(range(103))
+    parallel = map_chunks(square_with_thread, items, parallel_min=1, workers=2, threads=True)
+    assert [v for v, _, _ in parallel] == [n * n for n in items]
+    assert {pid for _, pid, _ in parallel} == {os.getpid()}  # no other process
+    assert threading.get_ident() not in {t for _, _, t in parallel}  # but other threads

@@ -37,7 +37,7 @@ from pyspark.sql import SparkSession
 from expectations.freight import document_suite
 from expectations.suites import ValidationReport, batch_label, validate_dataframe
 from transforms.crypto import keys as key_files
-from transforms.crypto import sm3
+from transforms.crypto import sm2, sm3
 from transforms.freight import documents as docs
 from transforms.freight import envelope as env
 from transforms.freight.feeds import ENVELOPES, NATIONAL_POSITIONS, SENDERS
@@ -281,6 +281,7 @@ def publish_envelopes(
         str(signature["user_id"]).encode(),
         parallel_min=int(signature["parallel_min_envelopes"]),
         workers=int(signature["workers"]),
+        threads=sm2.releases_gil(),
     )
 
     flat = docs.Flattener()
