@@ -254,14 +254,31 @@ def open_dashboard(page, superset: Superset, slug: str, title: str) -> None:
     expect(page.get_by_text(title).first).to_be_visible(timeout=90_000)
 
 
-def wait_for_charts(page, count: int) -> None:
-    """Wait until ``count`` chart holders finished loading and each drew something, and still do
-    once the network is idle: the native filters' defaults can apply after a first render and
-    redraw every chart (a run once read an empty grid there). Then wait until the canvases stop
-    changing (the echarts animations are over), so a screenshot shows the final charts."""
-    _charts_drawn(page, count)
+def active_tab(page):
+    """The pane of the dashboard's active tab (the innermost, for nested tabs) — a pane visited
+    before stays in the page, hidden."""
+    return (
+        page.locator(".ant-tabs-tabpane-active")
+        .filter(has=page.locator(".dashboard-component-chart-holder"))
+        .last
+    )
+
+
+def open_tab(page, name: str) -> None:
+    """Click the visible dashboard tab called ``name``."""
+    page.locator(".ant-tabs-tab:visible").filter(has_text=name).click()
+
+
+def wait_for_charts(page, count: int, scope=None) -> None:
+    """Wait until ``count`` chart holders (of ``scope``, e.g. `active_tab(page)`; default the
+    page) finished loading and each drew something, and still do once the network is idle: the
+    native filters' defaults can apply after a first render and redraw every chart (a run once
+    read an empty grid there). Then wait until the canvases stop changing (the echarts
+    animations are over), so a screenshot shows the final charts."""
+    scope = page if scope is None else scope
+    _charts_drawn(scope, count)
     page.wait_for_load_state("networkidle", timeout=120_000)
-    _charts_drawn(page, count)
+    _charts_drawn(scope, count)
     # two samples of every canvas, 300 ms apart (polling), equal: nothing animates any more
     page.wait_for_function(
         """() => {
@@ -276,12 +293,12 @@ def wait_for_charts(page, count: int) -> None:
     )
 
 
-def _charts_drawn(page, count: int) -> None:
+def _charts_drawn(scope, count: int) -> None:
     from playwright.sync_api import expect
 
-    charts = page.locator(".dashboard-component-chart-holder")
+    charts = scope.locator(".dashboard-component-chart-holder")
     expect(charts).to_have_count(count, timeout=90_000)
-    loading = page.locator(".dashboard-component-chart-holder .loading")
+    loading = scope.locator(".dashboard-component-chart-holder .loading")
     expect(loading).to_have_count(0, timeout=90_000)
     # each chart drew something: echarts canvas/svg, a big number, table rows
     for i in range(count):

@@ -648,9 +648,11 @@ MORE_DASHBOARDS = {"350902": ["telematics-assessment", "freight-monitoring"],
                    "350900": ["ridehailing-quality"]}  # fmt: skip
 
 
-def _settled(page, superset: Superset, slug: str, charts: int) -> list:
-    """Open ``slug`` and wait until its ``charts`` holders finished loading, or until its filter
-    bar says there is no data to choose from; return the chart-data responses of the page."""
+def _settled(page, superset: Superset, slug: str, charts: int) -> tuple[list, str]:
+    """Open ``slug`` and wait until its ``charts`` holders finished loading — tab by tab, for a
+    dashboard with tabs (a tab's charts load when it is opened) — or until its filter bar says
+    there is no data to choose from; return the chart-data responses of the page and the text
+    it showed (every tab's)."""
     from playwright.sync_api import expect
 
     responses: list = []
@@ -659,17 +661,24 @@ def _settled(page, superset: Superset, slug: str, charts: int) -> list:
     holders = page.locator(".dashboard-component-chart-holder")
     no_data = page.locator("[data-test=filter-bar]").get_by_text("没有数据")
     expect(holders.first.or_(no_data.first)).to_be_visible(timeout=90_000)
+    texts = []
     if holders.count():
-        expect(holders).to_have_count(charts, timeout=90_000)
         loading = page.locator(".dashboard-component-chart-holder .loading")
-        expect(loading).to_have_count(0, timeout=90_000)
-        page.wait_for_load_state("networkidle", timeout=120_000)
-        expect(loading).to_have_count(0, timeout=90_000)
+        tabs = page.locator(".ant-tabs-tab")
+        for i in range(max(1, tabs.count())):
+            if i:
+                tabs.nth(i).click()
+            expect(loading).to_have_count(0, timeout=90_000)
+            page.wait_for_load_state("networkidle", timeout=120_000)
+            expect(loading).to_have_count(0, timeout=90_000)
+            texts.append(page.locator("body").inner_text())
+        expect(holders).to_have_count(charts, timeout=90_000)  # a visited tab's stay in the page
         assert len(responses) >= charts, f"{slug}: {len(responses)} chart-data calls"
     else:
         page.wait_for_load_state("networkidle", timeout=120_000)
         assert responses, f"{slug}: not even the filter asked for data"
-    return responses
+        texts.append(page.locator("body").inner_text())
+    return responses, "\n".join(texts)
 
 
 @pytest.mark.parametrize("username", REGULATORS)
@@ -687,8 +696,7 @@ def test_a_regulator_in_chromium_sees_only_its_jurisdiction(
     with logged_in_page(superset, f"superset_access_{username}",
                         user=(username, superset.demo_password)) as page:  # fmt: skip
         for slug in slugs:
-            responses = _settled(page, superset, slug, len(api.charts(slug)))
-            text = page.locator("body").inner_text()
+            responses, text = _settled(page, superset, slug, len(api.charts(slug)))
             leaked = sorted(n for n in forbidden if n in text)
             assert not leaked, f"{username} sees {leaked} on {slug}"
             for response in responses:

@@ -15,9 +15,11 @@ from superset_harness import (
     EMPTY_OR_ERROR_TEXTS,
     Superset,
     SupersetApi,
+    active_tab,
     chart_filters,
     logged_in_page,
     open_dashboard,
+    open_tab,
     wait_for_charts,
 )
 
@@ -31,6 +33,7 @@ TREND, VIOLATIONS, RECTIFICATION = (
 )
 PLATFORMS = "平台连通率与查岗响应率"
 KPIS = ("本月考核不合格对象", "本月违法违规事件", "未销号整改项")
+TABS = ("考核结果与排名", "指标趋势与违法违规", "整改清单")  # the first opens with the page
 KIND_LABELS = {
     "overspeed": "超速", "fatigue": "疲劳驾驶", "bus_night_running": "凌晨2-5时运行",
     "off_route": "不按核定线路", "out_of_region": "超区域经营", "daily_driving_over": "日驾驶超时",
@@ -155,19 +158,11 @@ def test_assessment_dashboard_renders_in_chromium(superset: Superset, known) -> 
 
         page.on("response", record)
         open_dashboard(page, superset, SLUG, TITLE)
-        wait_for_charts(page, 10)
+        assert [t.strip() for t in page.locator(".ant-tabs-tab").all_inner_texts()] == list(TABS)
+        # the first tab: what a regulator sees on opening — KPIs and the rankings, 7 charts
+        wait_for_charts(page, 7, active_tab(page))
         page.screenshot(path=str(shot), full_page=True)
-
-        text = page.locator(".dashboard").inner_text()
-        for bad in EMPTY_OR_ERROR_TEXTS:
-            assert bad not in text, f"dashboard shows {bad!r}"
-        assert page.locator(".ant-alert-error, [data-test=error-message]").count() == 0
-        text = page.locator("body").inner_text()  # + the header and the filter bar
-        for label in (TITLE, *RANKINGS.values(), TREND, VIOLATIONS, RECTIFICATION, PLATFORMS,
-                      *KPIS, "考核月份", MONTH_2, "排名", "考核对象", "得分", "考核结果", "合格",
-                      "不合格", "车辆上线率", "轨迹完整率", "平台连通率", "查岗响应率", "整改状态",
-                      "整改报告期限", "逾期", "已报告", "已销号", "未整改"):  # fmt: skip
-            assert label in text, f"{label!r} not on the dashboard"
+        texts = [page.locator("body").inner_text()]  # + the header and the filter bar
 
         # the county ranking, in score order, for the default (latest) month
         holder = page.locator(".dashboard-component-chart-holder", has_text=RANKINGS["county"])
@@ -179,6 +174,25 @@ def test_assessment_dashboard_renders_in_chromium(superset: Superset, known) -> 
 
         big = [t.strip() for t in page.locator(".header-line").all_inner_texts()]
         assert big == ["3", "10", "4"]  # failed subjects, violations w/o drift, unresolved items
+        # the other tabs' charts are not drawn (nor queried) before their tab is opened
+        assert page.locator(".dashboard-component-chart-holder").count() == 7
+
+        for tab, count in ((TABS[1], 2), (TABS[2], 1)):
+            open_tab(page, tab)
+            wait_for_charts(page, count, active_tab(page))
+            page.screenshot(path=str(ARTIFACTS / f"superset_assessment_{count}.png"))
+            texts.append(active_tab(page).inner_text())
+
+        for text in texts:
+            for bad in EMPTY_OR_ERROR_TEXTS:
+                assert bad not in text, f"dashboard shows {bad!r}"
+        assert page.locator(".ant-alert-error, [data-test=error-message]").count() == 0
+        text = "\n".join(texts)
+        for label in (TITLE, *RANKINGS.values(), TREND, VIOLATIONS, RECTIFICATION, PLATFORMS,
+                      *KPIS, "考核月份", MONTH_2, "排名", "考核对象", "得分", "考核结果", "合格",
+                      "不合格", "车辆上线率", "轨迹完整率", "平台连通率", "查岗响应率", "整改状态",
+                      "整改报告期限", "逾期", "已报告", "已销号", "未整改"):  # fmt: skip
+            assert label in text, f"{label!r} not on the dashboard"
 
     # every chart query of the page returned rows; the echarts (canvas) got Chinese labels
     results = [r for payload in chart_data for r in payload.get("result", [])]
