@@ -51,6 +51,8 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 USERS_FILE = HERE / "users.yaml"
+# the lake's rules, for bulletin.province
+RULES_FILE = HERE.parent.parent / "transforms" / "rules.yaml"
 RULE_PREFIX = "lakehouse · "  # every rule this module manages is named so
 RULE_GROUP = "jurisdiction"  # rules of one group are ORed: two jurisdictions = their union
 ADMIN_ROLE = "Admin"
@@ -196,15 +198,32 @@ def row_filter(jurisdiction: str, region: tuple[str, ...], province: str) -> str
     )
 
 
+def lake_province(rules: Path | str = RULES_FILE) -> str:
+    """The lake's province — the rules file's ``bulletin.province``, as the pipeline reads it: the
+    override named by $LAKEHOUSE_RULES wins where it sets one (one definition for the bulletin's
+    default jurisdiction and for the rows without a code here)."""
+    province = None
+    for path in (Path(rules), os.environ.get("LAKEHOUSE_RULES")):
+        if path and Path(path).is_file():
+            doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            province = (doc.get("bulletin") or {}).get("province", province)
+    return str(province or "")
+
+
 def load_config(path: Path | str = USERS_FILE) -> AccessConfig:
     """Parse and check ``users.yaml``: known keys, GB/T 2260 codes, a jurisdiction exactly where
     the role wants one, unique usernames, a password variable per user."""
     path = Path(path)
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     errors: list[str] = []
-    province = str(doc.get("province", ""))
+    if "province" in doc:
+        errors.append("province: the lake's province is the rules file's bulletin.province")
+    province = lake_province()
     if not _CODE.match(province) or not province.endswith("0000"):
-        errors.append(f"province {province!r} is no GB/T 2260 province code (e.g. '350000')")
+        errors.append(
+            f"bulletin.province {province!r} of the rules is no GB/T 2260 province code "
+            "(e.g. '350000')"
+        )
     demo = doc.get("demo_password") or {}
     roles: dict[str, RoleSpec] = {}
     for name, spec in (doc.get("roles") or {}).items():

@@ -88,6 +88,21 @@ def test_the_demo_users_of_access_md_are_provisioned() -> None:
     assert all(view.region is not None for view in VIEWS.values())
 
 
+def test_the_province_is_the_rules_files_one(tmp_path, monkeypatch) -> None:
+    """One definition of the lake's province: the bulletin's (rules, with its override)."""
+    from transforms.rules import load_rules
+
+    assert PROVINCE == str(load_rules()["bulletin"]["province"]) == "350000"
+    override = tmp_path / "rules.yaml"
+    override.write_text("bulletin:\n  province: '440000'\n", encoding="utf-8")
+    monkeypatch.setenv("LAKEHOUSE_RULES", str(override))
+    assert ACCESS.load_config().province == str(load_rules()["bulletin"]["province"]) == "440000"
+    own = tmp_path / "users.yaml"
+    own.write_text(ACCESS.USERS_FILE.read_text(encoding="utf-8") + "province: '350000'\n")
+    with pytest.raises(ValueError, match="bulletin.province"):
+        ACCESS.load_config(own)
+
+
 # --- fixtures: the datasets and a session per demo user -------------------------------------------
 
 
