@@ -1,10 +1,10 @@
 """SM2 verification and decryption through the system's OpenSSL 3 libcrypto (ctypes).
 
 Why: opening a freight envelope is one SM2 verification and one SM2 decryption, and they are most of
-its cost. Measured on this project's 2-core machine (one process, ``transforms.crypto.bench``):
-OpenSSL verifies ~2,600 signatures/s and decrypts ~2,650 ciphertexts/s, gmalglib ~1,620 and ~1,930;
-and ctypes lets go of the GIL during each call, so two threads of one process verify ~4,800/s
-(gmalglib holds the GIL: two threads were slower than one). Signing and encrypting stay with
+its cost. Measured on this project's 2-core machine (one process, ``transforms.crypto.bench``, a
+quiet run): OpenSSL verifies 3,146 signatures/s and decrypts 2,998 ciphertexts/s, gmalglib 2,099
+and 2,429; and ctypes lets go of the GIL during each call, so two threads of one process verify
+6,300/s (gmalglib holds the GIL: two threads are no faster than one). Signing and encrypting stay with
 gmalglib (they are not on any hot path, and gmalglib's keys are what `sm2` builds anyway).
 
 Only what `sm2.verify` / `sm2.decrypt` need, with the rules OpenSSL 3.0 imposes:

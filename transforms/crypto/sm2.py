@@ -11,16 +11,16 @@ Implementation: verification and decryption through the system's OpenSSL 3 libcr
 (`transforms.crypto.openssl_sm2`, ctypes) where it loads and meets the standard's vectors, else
 gmalglib (C); signing, encrypting and key generation through gmalglib. gmssl (pure Python) is the
 independent cross-check in the tests and the baseline of `transforms.crypto.bench`. `backend()`
-names what is in use. Measured with `bench.measure(seconds=2)` on this project's 2-core machine,
-one process (gmalglib/gmssl: while other work ran, load 1.5-2, three runs; OpenSSL: session 11):
+names what is in use. Measured with `bench.measure` on this project's 2-core machine, one process
+(2026-12-07, three runs, one of them on a quiet machine; gmalglib's sign from earlier runs):
 
-    per second   OpenSSL 3.0   gmalglib        gmssl      ratio to gmssl
-    sign         -             6,900-8,300     117-123    ~65x  (gmalglib keeps a signer per key)
-    verify       ~2,600        1,620-1,720     65-73      ~40x  (gmalglib's verifier kept: +40 %)
-    decrypt      ~2,650        1,970-2,020     128-142    ~20x
+    per second   OpenSSL 3.0     gmalglib        gmssl      ratio OpenSSL / gmalglib
+    sign         -               6,900-8,800     117-154    (gmalglib keeps a signer per key)
+    verify       2,440-3,160     1,890-2,100     65-89      ~1.5x
+    decrypt      2,740-3,000     2,310-2,460     128-195    ~1.2x
 
-OpenSSL also lets go of the GIL during a call (two threads of one process: ~4,800 verifies/s;
-gmalglib holds it). Freight opens an envelope with one verify and one decrypt, so this is most of
+OpenSSL also lets go of the GIL during a call: two threads of one process verified 6,300/s on
+the quiet machine (gmalglib holds it: two threads are no faster than one). Freight opens an envelope with one verify and one decrypt, so this is most of
 an envelope's cost.
 
 Checked before choosing gmalglib: it reproduces the GB/T 32918.5 Annex A signature and Annex C
