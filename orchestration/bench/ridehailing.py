@@ -23,10 +23,11 @@ same ``gold.ridehailing__company_periods`` (month and year).
    classic Apache Spark ``local[<cores>]``, Parquet instead of Delta: ``spark.read.json`` of the
    same files with every field a string (as our bronze), the protected columns our bronze has
    computed with Spark built-ins (:func:`protected`), then our own functions:
-   ``checks.key_missing`` / ``checks.records`` per interface, ``publish.one_per_key``,
-   ``publish.outage_notices`` and the evaluation's plan ``evaluate.evaluation`` (static versions,
-   cross-record rules, exemptions and timeliness, defects, orders, company periods, overview),
-   every table written as Parquet. Timed whole; the JVM's start-up is reported, not timed.
+   ``checks.key_missing`` / ``checks.records`` per interface (staged as Parquet, as ours stages
+   them), ``publish.one_per_key``, ``publish.outage_notices`` and the evaluation's plan
+   ``evaluate.evaluation`` (static versions, cross-record rules, exemptions and timeliness,
+   defects, orders, company periods, overview), every table written as Parquet. Timed whole;
+   the JVM's start-up is reported, not timed.
 4. **DuckDB** (``python -m orchestration.bench.ridehailing duckdb``) — the SQL port of the same
    steps (:mod:`orchestration.bench.ridehailing_duckdb`), landing files → company periods.
 
@@ -343,7 +344,9 @@ def jvm_spark(landing: Path, out: Path, cores: int, memory: str) -> dict[str, An
         union = parts[static][0]
         for frame in parts[static][1:]:
             union = union.unionByName(frame)
-        published[static] = store(table.name, one_per_key(union))
+        # staged as Parquet first, as ours stages them: one_per_key reads its input more than once
+        staged = store(f"{table.name}__staging", union)
+        published[static] = store(table.name, one_per_key(staged))
     # evaluate: our plan, the checkpoints and the tables as Parquet
     frames = evaluation(
         published[True], published[False], outage_frame(spark, landing, landed_at), None, rules,

@@ -97,16 +97,16 @@ def _stored_key(spec: Interface, name: str) -> str:
     return f"{name}_masked" if f.sensitive else name
 
 
-def _stage_interface(
+def _interface_records(
     spark: SparkSession,
     lake: Path,
     spec: Interface,
     digests: list[str],
     rules: dict[str, Any],
     result: PublishResult,
-) -> None:
-    """The interface's pending lines as record rows appended to the staging folder of its
-    target table; lines without a key to quarantine."""
+) -> DataFrame:
+    """The interface's pending lines as record rows (a plan, staged with its target's other
+    interfaces by :func:`_stage`); lines without a key to quarantine."""
     feed = FEED_BY_INTERFACE[spec.name]
     bronze = (
         spark.read.format("delta")
@@ -115,15 +115,28 @@ def _stage_interface(
     )
     flagged = bronze.withColumn("_no_key", key_missing(spec))
     result.quarantined += _quarantine(lake, spec, flagged.where("_no_key"), digests)
-    good = records(flagged.where(~F.col("_no_key")), spec, rules)
-    target = "static" if spec.is_static else "dynamic"
-    good.write.mode("append").parquet(str(staging(lake, target)))
+    return records(flagged.where(~F.col("_no_key")), spec, rules)
+
+
+def _stage(lake: Path, target: str, parts: list[DataFrame]) -> None:
+    """The record rows of a target table's interfaces written once to its staging folder (every
+    later step reads them from there)."""
+    union = parts[0]
+    for part in parts[1:]:
+        union = union.unionByName(part)
+    union.write.mode("overwrite").parquet(str(staging(lake, target)))
 
 
 def one_per_key(staged: DataFrame) -> DataFrame:
     """One row per natural key: the values of the copy received last (then landed last), the
-    earliest reception, the number of copies."""
+    earliest reception, the number of copies.
+
+    Most keys arrive once in a batch: those rows are already their key's row, only the keys
+    seen more than once are ranked (a hash count of the keys, then a window over the repeated
+    keys' rows alone rather than a sort of every row)."""
     key = list(MERGE_KEY)
+    repeated = staged.groupBy(*key).count().where(F.col("count") > 1).select(*key)
+    once = staged.join(repeated, key, "left_anti").select(*RECORD_COLUMNS)
     latest_first = Window.partitionBy(*key).orderBy(
         F.col("received_at").desc(),
         F.col("_landed_at").desc(),
@@ -131,13 +144,15 @@ def one_per_key(staged: DataFrame) -> DataFrame:
         F.col("_line").desc(),
     )
     whole = Window.partitionBy(*key)
-    return (
-        staged.withColumn("_rank", F.row_number().over(latest_first))
+    ranked = (
+        staged.join(repeated, key, "left_semi")
+        .withColumn("_rank", F.row_number().over(latest_first))
         .withColumn("first_received_at", F.min("first_received_at").over(whole))
         .withColumn("copies", F.sum("copies").over(whole))
         .where(F.col("_rank") == 1)
         .select(*RECORD_COLUMNS)
     )
+    return once.unionByName(ranked)
 
 
 def _validate(
@@ -164,13 +179,9 @@ def _validate(
     return reports
 
 
-def _merge(spark: SparkSession, lake: Path, table: registry.Table, batch: DataFrame) -> int:
-    """Merge one-row-per-key ``batch`` into ``table``: a newer copy replaces the values, the
-    earliest reception and the copy count are kept whichever lands first."""
-    location = table.location(lake)
-    if not table.exists(lake):
-        batch.limit(0).write.format("delta").partitionBy("period_month").save(str(location))
-    before = table_version(location)
+def _merge(spark: SparkSession, location: Path, batch: DataFrame) -> None:
+    """Merge one-row-per-key ``batch`` into the table at ``location``: a newer copy replaces the
+    values, the earliest reception and the copy count are kept whichever lands first."""
     batch.createOrReplaceTempView("_ridehailing_batch")
     keep = {"first_received_at", "copies"}
     newer = ", ".join(f"t.`{c}` = s.`{c}`" for c in RECORD_COLUMNS if c not in keep)
@@ -188,6 +199,36 @@ def _merge(spark: SparkSession, lake: Path, table: registry.Table, batch: DataFr
         WHEN NOT MATCHED THEN INSERT *
         """
     )
+
+
+def _append(batch: DataFrame, location: Path) -> None:
+    batch.write.format("delta").mode("append").partitionBy("period_month").save(str(location))
+
+
+def _write(spark: SparkSession, lake: Path, table: registry.Table, lines: DataFrame) -> int:
+    """Write the staged record ``lines`` into ``table``, one row per natural key (rows written).
+
+    Only a key the table already holds needs a MERGE (a re-send whose earlier copy is there):
+    the lines of those keys are merged, one row per key, and the other keys' rows are appended —
+    all of them when the table holds nothing yet (a first landing). Both halves are split against
+    the table as it was before this write (its version pinned), so the MERGE cannot see the
+    appended keys nor the append the merged ones; the lake's writer lock keeps other writers'
+    commits out in between. A re-run after a crash finds every key held and merges it, as
+    before."""
+    location = table.location(lake)
+    before = table_version(location)
+    if before is None or not DeltaTable(str(location)).file_uris():
+        _append(one_per_key(lines), location)
+    else:
+        key = list(MERGE_KEY)
+        held = (
+            spark.read.format("delta")
+            .option("versionAsOf", before)
+            .load(str(location))
+            .select(*key)
+        )
+        _merge(spark, location, one_per_key(lines.join(held, key, "left_semi")))
+        _append(one_per_key(lines.join(held, key, "left_anti")), location)
     register_table(spark, table.name, location)
     return rows_written_since(location, before)
 
@@ -205,30 +246,32 @@ def publish_records(
     published: list[str] = []
     for target in ("static", "dynamic"):
         shutil.rmtree(staging(lake, target), ignore_errors=True)
-    staged = {"static": False, "dynamic": False}
+    parts: dict[str, list[DataFrame]] = {"static": [], "dynamic": []}
     batches: dict[str, str] = {}
+    pending: dict[str, list[dict[str, Any]]] = {}
+    feeds = [FEED_BY_INTERFACE[spec.name] for spec in INTERFACES]
+    for row in pending_files(lake, feeds, dates).to_pylist():  # the ledger read once
+        pending.setdefault(row["feed"], []).append(row)
     for spec in INTERFACES:
-        pending = pending_files(lake, FEED_BY_INTERFACE[spec.name], dates)
-        digests = pending.column("file_sm3").to_pylist()
+        files = pending.get(FEED_BY_INTERFACE[spec.name].name, [])
+        digests = [f["file_sm3"] for f in files]
         if not digests:
             continue
-        lines = sum(int(r or 0) for r in pending.column("records").to_pylist())
-        batches[spec.name] = batch_label(
-            days=pending.column("folder_date").to_pylist(), files=digests
-        )
+        lines = sum(int(f["records"] or 0) for f in files)
+        batches[spec.name] = batch_label(days=[f["folder_date"] for f in files], files=digests)
         result.files += len(digests)
         result.lines += lines
         result.by_interface[spec.name] = lines
-        _stage_interface(spark, lake, spec, digests, rules, result)
-        staged["static" if spec.is_static else "dynamic"] = True
+        target = "static" if spec.is_static else "dynamic"
+        parts[target].append(_interface_records(spark, lake, spec, digests, rules, result))
         published.extend(digests)
     mostly = float(rules["quality"]["min_pass_fraction"])
     for target, table in (("static", STATIC_RECORDS), ("dynamic", RECORDS)):
-        if staged[target]:
+        if parts[target]:
+            _stage(lake, target, parts[target])
             lines = spark.read.parquet(str(staging(lake, target)))
             result.reports.extend(_validate(lines, mostly, say, batches))
-            batch = one_per_key(lines)
-            result.records += _merge(spark, lake, table, batch)
+            result.records += _write(spark, lake, table, lines)
         shutil.rmtree(staging(lake, target), ignore_errors=True)
     result.outages = publish_outages(lake)
     ensure_tables(spark, lake, rules)
