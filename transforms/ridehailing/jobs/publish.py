@@ -55,7 +55,7 @@ class PublishResult:
 
     files: int = 0
     lines: int = 0  # bronze lines read (re-sends included)
-    records: int = 0  # distinct natural keys written (new or updated)
+    records: int = 0  # rows the Delta commits wrote (a MERGE: every row of the files it rewrote)
     quarantined: int = 0  # lines lacking a key field
     by_interface: dict[str, int] = field(default_factory=dict)
     outages: int = 0
@@ -279,7 +279,7 @@ def publish_records(
         mark_published(lake, published, now_beijing())
     say(
         f"ridehailing: {result.lines:,} line(s) from {result.files} file(s) → "
-        f"{result.records:,} record(s) written, {result.quarantined:,} without their key "
+        f"{result.records:,} row(s) written, {result.quarantined:,} without their key "
         f"quarantined; {result.outages} outage notice(s)"
     )
     return result
