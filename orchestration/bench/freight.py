@@ -103,7 +103,7 @@ def _fresh_lake(landing: Path, lake: Path) -> Path:
 def _land_and_publish(spark, lake: Path) -> dict[str, float]:
     from transforms.freight.feeds import FEEDS
     from transforms.freight.jobs import publish
-    from transforms.lake.landing import land_feed, landing_workers
+    from transforms.lake.landing import land_feed
     from transforms.reference.feeds import DIVISIONS
     from transforms.reference.publish import publish_divisions
     from transforms.rules import load_rules
@@ -111,7 +111,7 @@ def _land_and_publish(spark, lake: Path) -> dict[str, float]:
     rules = load_rules(domain="freight")
     t0 = time.perf_counter()
     for feed in (DIVISIONS, *FEEDS):
-        land_feed(lake, feed, workers=landing_workers())
+        land_feed(lake, feed)
     t1 = time.perf_counter()
     publish_divisions(lake)
     publish.publish_senders(lake)

@@ -350,7 +350,7 @@ def _monthly_indicators_ours(spark: Any, lake: Path) -> list[tuple]:
 
 def run_ours(result: SizeResult, lake: Path, say: Say) -> list[tuple]:
     """Every stage of our pipeline on ``lake``; returns our monthly indicator rows."""
-    from transforms.lake.landing import land_feed, landing_workers
+    from transforms.lake.landing import land_feed
     from transforms.lake.session import get_spark
     from transforms.rules import load_rules
     from transforms.telematics.feeds import EVENT_FEEDS, MASTER_FEEDS, POSITION_FEEDS
@@ -360,11 +360,10 @@ def run_ours(result: SizeResult, lake: Path, say: Say) -> list[tuple]:
 
     rules = load_rules(domain="telematics")
     spark = get_spark(lake)
-    workers = landing_workers()
     landed = []
     with stage(result, "land", say):
         for feed in (*MASTER_FEEDS, *EVENT_FEEDS, *POSITION_FEEDS):
-            landed.append(land_feed(lake, feed, workers=workers))
+            landed.append(land_feed(lake, feed))
     # the records each stage reads (counted outside the timed blocks, from results and Delta logs)
     result.stages["land"].records = sum(
         getattr(r, "records", 0) + getattr(r, "malformed", 0) for r in landed

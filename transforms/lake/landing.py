@@ -789,16 +789,17 @@ def land_feed(
     dates: Iterable[dt.date] | None = None,
     progress: Callable[[str], None] | None = None,
     batch_rows: int = 2_000_000,
-    workers: int = 1,
+    workers: int | None = None,
     ledger: tuple[set[str], frozenset[str]] | None = None,
 ) -> LandingResult:
     """Land every not-yet-landed file of ``feed`` (optionally only the given date folders).
 
-    ``workers`` > 1 prepares large landings on that many threads (see
-    :func:`landing_workers`); files are still recorded in order, so the result is the same.
+    Large landings are prepared on ``workers`` threads (default :func:`landing_workers`; 1: all
+    in this thread); files are still recorded in order, so the result is the same.
     ``ledger``: the digests and paths landed before, when the caller read them once for many
     feeds (:func:`land_feeds`); the digests landed here are added to it."""
     say = progress or (lambda _msg: None)
+    workers = landing_workers() if workers is None else workers
     result = LandingResult(feed=feed.key)
     # a feed with sensitive fields cannot land without its keys: fail before anything is written
     keys = ProtectionKeys.load() if feed.sensitive else None

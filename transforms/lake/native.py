@@ -8,8 +8,8 @@ files full of defects):
 
 - JSON: a line that is not UTF-8, not valid JSON or not an object, or has a comma before a closing
   bracket (yyjson accepts trailing commas, Python does not); a value yyjson writes
-  differently from ``json.dumps`` — a number in exponent form, below 1e-4 or of 16+ digits, a
-  nested object or array, a surrogate escape (this prefilter is conservative: it may send a few
+  differently from ``json.dumps`` — a number in exponent form, below 1e-4 or of 16+ digits in a
+  row, a nested object or array, a surrogate escape (this prefilter is conservative: it may send a few
   good lines to Python, never a line that would differ to the native result). A key repeated in
   one object keeps its first value in both parsers.
 - CSV: a block with a quote character, a carriage return that does not end a line, or a repeated
@@ -44,8 +44,14 @@ _TRAILING_COMMA = r",[ \t\n\r]*[]}]"
 # a surrogate escape: Python keeps a lone one (no UTF-8 column can hold it), DuckDB rejects it
 _SURROGATE = r"\\u[dD][89a-fA-F]"
 # a value (fields joined by chr(1)) whose text DuckDB may write differently from json.dumps: a
-# number with an exponent, below 1e-4 or of 16+ digits, infinities, a nested object or array
-_ODD_VALUE = r"(^|\x01)(-?[0-9.]*[0-9][eE]|-?0\.0000|-?Infinity|-?inf|[\[{])|[0-9]{16}"
+# number with an exponent or below 1e-4, infinities, a nested object or array
+_ODD_VALUE = r"(^|\x01)(-?[0-9.]*[0-9][eE]|-?0\.0000|-?Infinity|-?inf|[\[{])"
+# a number token of 16+ digits in a row (beyond a double's precision): looked for in the line, not
+# in the values, so that a string of digits (an ID card number, an order number) stays native;
+# also matches such digits after a colon inside a string, which only sends a good line to Python;
+# an object's value follows a colon (a number in an array is a nested value: Python anyway), and
+# the literal colon first lets RE2 skip ahead (3× faster than a class of ":,[")
+_LONG_NUMBER = r":[ \t\n\r]*-?[0-9.]*[0-9]{16}"
 
 _BATCH_LINES = 8192
 _local = threading.local()
@@ -144,15 +150,16 @@ def parse_jsonl_native(
                 coalesce(json_valid(_raw) AND starts_with(_raw, '{{')
                     AND NOT regexp_matches(_raw, '{_TRAILING_COMMA}')
                     AND NOT (contains(_raw, '\\u') AND regexp_matches(_raw, '{_SURROGATE}')),
-                    false) AS _ok
+                    false) AS _ok,
+                coalesce(regexp_matches(_raw, '{_LONG_NUMBER}'), true) AS _long
             FROM landing_lines
         ), parsed AS (
-            SELECT _index, _blank, _ok,
+            SELECT _index, _blank, _ok, _long,
                 CASE WHEN _ok THEN json_transform(_raw, '{shape.replace("'", "''")}') END AS _v
             FROM checked
         )
         SELECT _index, _blank, _ok AND NOT coalesce(regexp_matches(concat_ws(chr(1), {text}),
-            '{_ODD_VALUE}'), false) AS _plain, {values}
+            '{_ODD_VALUE}'), false) AND NOT _long AS _plain, {values}
         FROM parsed
         """
     ).to_arrow_table()

@@ -9,7 +9,7 @@ from orchestration.defs.protection import record_manifest
 from orchestration.defs.quality import data_docs_metadata
 from orchestration.defs.writer import on_commit_conflict
 from orchestration.environment import LakehouseResource
-from transforms.lake.landing import land_feed, landing_workers
+from transforms.lake.landing import land_feed
 from transforms.telematics.feeds import POSITION_FEEDS
 from transforms.telematics.jobs.facts import publish_facts
 from transforms.telematics.jobs.positions import landed_days, publish_positions
@@ -41,13 +41,7 @@ def bronze_positions(
     ops.landing__rejected_files with the error.
     """
     results = [
-        land_feed(
-            lakehouse.root,
-            feed,
-            partition_dates(context),
-            context.log.info,
-            workers=landing_workers(),
-        )
+        land_feed(lakehouse.root, feed, partition_dates(context), context.log.info)
         for feed in POSITION_FEEDS
     ]
     errors = [e for r in results for e in r.errors]

@@ -19,6 +19,8 @@ NASTY_JSON = [
     '{"plate": {"nested": [1, 2.50]}, "alarm": [1, {"a": null}]}',
     '{"plate": "NaN number", "speed": NaN, "lon": Infinity}',  # Python accepts these
     '{"plate": "big", "speed": 1e400, "mileage_km": 123456789012345678.0}',
+    '{"plate": "MX20261101000001", "platform_id": "350124199710191866", "speed":1234567890123456}',
+    '{"plate": "long fraction", "lon": 0.12345678901234567, "note": "x:12345678901234567"}',
     '{"plate": "esc \\u00e9\\t\\"q\\"", "state": true, "alarm": false, "direction": null}',
     '{"plate": "[not an array]", "gnss_time": "{not an object}"}',
     '  {"plate": "leading spaces"}',
@@ -157,3 +159,16 @@ def test_numbers_of_every_magnitude_keep_python_text(monkeypatch):
     python, fast = _both(parse_jsonl, data, POSITIONS, monkeypatch)
     _same(python, fast)
     assert fast.native_records > 1000
+
+
+def test_strings_of_many_digits_stay_native(monkeypatch):
+    """An ID card or order number (a string of 16+ digits) is parsed natively; the same digits as a
+    number (beyond a double's precision) go to Python, and both give Python's text."""
+    lines = [
+        f'{{"plate": "MX2026110{i:08d}", "platform_id": "3501241997{i:08d}", "speed": {i}}}'
+        for i in range(3000)
+    ]
+    lines += [f'{{"plate": "n", "speed": 9007199254740{i:03d}1}}' for i in range(100)]
+    python, fast = _both(parse_jsonl, "\n".join(lines).encode(), POSITIONS, monkeypatch)
+    _same(python, fast)
+    assert fast.native_records == 3000
