@@ -84,8 +84,9 @@ def run_pipeline(
 ) -> PipelineResult:
     """For every domain (``transforms.domains.DOMAINS``; or only those named in ``domains``), in
     its own order (``defs/<domain>/`` ``PIPELINE``): land, validate and publish the landing days
-    in [start, end] (default: all), then refresh what is built on them; then what reads every
-    domain (``defs/profile.py``: 车辆/企业画像)."""
+    in [start, end] (default: all), then refresh what is built on them; then the dbt models of
+    every domain that ran, in one run (one dbt start: ``defs/marts.py``), and the steps that read
+    them (``after_marts``); then what reads every domain (``defs/profile.py``: 车辆/企业画像)."""
     if not lake.is_dir():
         raise PipelineError(
             f"lake {lake} does not exist; create it with `lakehouse generate --lake {lake}` "
@@ -108,6 +109,7 @@ def run_pipeline(
             raise PipelineError(str(exc)) from None
     home = ensure_dagster_home(lake)
     from orchestration.defs import domain_modules
+    from orchestration.defs.marts import dbt_marts, marts
     from orchestration.defs.partitions import landing_days
 
     valid = set(landing_days.get_partition_keys())
@@ -130,7 +132,12 @@ def run_pipeline(
     instance = dg.DagsterInstance.from_config(str(home))
     res = resources(lake=str(lake), rules_file=rules_file)
 
-    def execute(name: str, assets: list, tags: dict[str, str] | None = None) -> None:
+    def execute(
+        name: str,
+        assets: list,
+        tags: dict[str, str] | None = None,
+        selection: dg.AssetSelection | None = None,
+    ) -> None:
         """One Dagster run. A step failing on a Delta commit conflict (a writer outside the lake's
         lock) is retried by Dagster after 2, 4, 8 s when it is idempotent
         (``orchestration.defs.writer.on_commit_conflict``, ``pipeline.conflict_retries``)."""
@@ -138,6 +145,7 @@ def run_pipeline(
         progress(f"▶ {name}")
         run = dg.materialize(
             assets,
+            selection=selection,
             instance=instance,
             resources=res,
             tags={**lake_tags(lake), **(tags or {})},
@@ -168,11 +176,12 @@ def run_pipeline(
     # one writer per lake: `lakehouse run` holds the lock already (it says who holds the lake
     # and waits, or refuses); another caller waits here silently
     with writer_lock(lake, "lakehouse run"):
-        for d, module in zip(DOMAINS, domain_modules(), strict=True):
-            if d.name not in chosen:
-                continue
+        runs = [(d, m) for d, m in zip(DOMAINS, domain_modules(), strict=True) if d.name in chosen]
+        for d, module in runs:
             domain_days = by_domain[d.name]
             for step in module.PIPELINE:
+                if step.after_marts:
+                    continue
                 if not step.by_day:
                     execute(step.name, step.assets)
                 elif domain_days:
@@ -181,6 +190,13 @@ def run_pipeline(
                     execute(step.name, step.assets, tags={RANGE_START: first, RANGE_END: last})
                 else:
                     progress(f"{d.name}: no landing days in range")
+        # the dbt models of every domain run: one dbt start (orchestration/defs/marts.py)
+        names = [d.name for d, _ in runs]
+        execute(f"dbt: marts of {', '.join(names)}", [dbt_marts], selection=marts(*names))
+        for _, module in runs:
+            for step in module.PIPELINE:
+                if step.after_marts:
+                    execute(step.name, step.assets)
         # across the domains (whichever ran): 车辆/企业画像 reads every domain's tables
         from orchestration.defs import profile
 

@@ -63,14 +63,18 @@ def test_the_domain_folders_are_the_domains():
 
 def test_domain_jobs_select_only_their_own_assets():
     """A job of one domain never picks up another domain's assets (no `AssetSelection.all()`);
-    the shared reference assets (divisions) are anyone's."""
+    the shared reference assets (divisions) are anyone's; a domain's dbt models are its own
+    (those of the shared multi-asset tagged with its name)."""
     from orchestration.definitions import defs
     from orchestration.defs import domain_modules, reference
+    from orchestration.defs.marts import marts
 
     graph = defs.resolve_asset_graph()
     shared = {key for assets in reference.ASSETS for key in assets.keys}
-    for module in domain_modules():
-        own = {key for assets in module.defs.assets for key in assets.keys} | shared
+    for name, module in zip(NAMES, domain_modules(), strict=True):
+        models = marts(name).resolve(graph)
+        assert models, name
+        own = {key for assets in module.defs.assets for key in assets.keys} | shared | models
         for job in module.defs.jobs:
             assert not isinstance(job.selection, type(dg.AssetSelection.all())), job.name
             selected = job.selection.resolve(graph)

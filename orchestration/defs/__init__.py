@@ -1,5 +1,6 @@
 """Dagster definitions by domain (``defs/<domain>/`` each exports ``defs``, ``LANDING`` and
-``PIPELINE``) and what the domains share (daily partitions, the landing sensor)."""
+``PIPELINE``) and what the domains share (daily partitions, the landing sensor, the dbt models of
+every domain as one multi-asset: ``marts.py``)."""
 
 from __future__ import annotations
 
@@ -25,10 +26,12 @@ def all_definitions(resources: dict) -> dg.Definitions:
     and starts one run per lake."""
     from orchestration.defs import audit, profile, protection, reference, retention
     from orchestration.defs.landing import build_landing_sensor
+    from orchestration.defs.marts import dbt_marts
     from orchestration.defs.writer import lake_executor
 
     modules = domain_modules()
     shared = dg.Definitions(
+        assets=[dbt_marts],  # every domain's dbt models, one multi-asset (defs/marts.py)
         sensors=[build_landing_sensor([m.LANDING for m in modules])],
         resources=resources,
         executor=lake_executor(resources["lakehouse"].root),

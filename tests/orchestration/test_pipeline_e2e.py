@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from orchestration.cli import main
+from transforms.domains import DOMAINS
 
 pytestmark = pytest.mark.slow
 
@@ -168,6 +169,12 @@ def test_fixture_lake_end_to_end(fixture_pipeline_lake, tmp_path, monkeypatch):
     audit = query(again, "SELECT channel, action, outcome FROM ops.audit_log ORDER BY at")
     pipeline = [(a["action"], a["outcome"]) for a in audit if a["channel"] == "pipeline"]
     assert len(pipeline) >= 2 * 4 and all(outcome == "ok" for _, outcome in pipeline)
+    # every domain's dbt models in one Dagster run per `lakehouse run` (one dbt start), before
+    # the steps that read them
+    actions = [action for action, _ in pipeline]
+    marts = [action for action in actions if "dbt" in action]
+    assert marts == [f"dbt: marts of {', '.join(d.name for d in DOMAINS)}"] * 2, actions
+    assert actions.index("telematics: rectification items") > actions.index(marts[0])
     commands = [a["action"] for a in audit if a["channel"] == "cli"]
     assert commands.count("lakehouse run") == 2 and "lakehouse verify" in commands
 

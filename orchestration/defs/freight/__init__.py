@@ -1,17 +1,18 @@
 """Network freight (网络货运) in Dagster: its assets, job and schedule as one ``Definitions``,
 what its landing triggers, and the order the in-process pipeline (``lakehouse run``) materialises
-them in (after licences: qualifications are checked against them)."""
+them in (after licences: qualifications are checked against them; its dbt models are built
+with the other domains', orchestration/defs/marts.py)."""
 
 import dagster as dg
 
 from orchestration.defs import reference
-from orchestration.defs.freight import assets, automation, dbt
+from orchestration.defs.freight import assets, automation
 from orchestration.defs.landing import LandingJobs
 from orchestration.defs.step import Step
 from transforms.freight.domain import DOMAIN
 
 defs = dg.Definitions(
-    assets=[*assets.ASSETS, dbt.dbt_freight],
+    assets=assets.ASSETS,
     jobs=automation.JOBS,
     schedules=automation.SCHEDULES,
 )
@@ -36,5 +37,4 @@ PIPELINE = (
         "freight: anomalies, statistics, alarms (运行监测); upload to the ministry",
         [assets.freight_monitoring, assets.freight_upload],
     ),
-    Step("freight: dbt marts", [dbt.dbt_freight]),
 )

@@ -4,13 +4,13 @@ import dagster as dg
 
 from orchestration.defs import reference
 from orchestration.defs.freight.assets import GROUP
-from orchestration.defs.freight.dbt import dbt_freight
+from orchestration.defs.marts import marts
 from transforms.rules import load_rules
 
 _PIPELINE = load_rules()["pipeline"]
 
-FREIGHT_ASSETS = dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(
-    *reference.ASSETS, dbt_freight
+FREIGHT_ASSETS = (
+    dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(*reference.ASSETS) | marts("freight")
 )
 
 freight_job = dg.define_asset_job(

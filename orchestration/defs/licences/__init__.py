@@ -1,16 +1,17 @@
 """Licences (电子证照) in Dagster: its assets, job and schedule as one ``Definitions``, what its
 landing triggers, and the order the in-process pipeline (``lakehouse run``) materialises them in
-(licences come first in a run: other domains check qualifications against them)."""
+(licences come first in a run: other domains check qualifications against them; its dbt models
+are built with the other domains', orchestration/defs/marts.py)."""
 
 import dagster as dg
 
 from orchestration.defs.landing import LandingJobs
-from orchestration.defs.licences import assets, automation, dbt
+from orchestration.defs.licences import assets, automation
 from orchestration.defs.step import Step
 from transforms.licences.domain import DOMAIN
 
 defs = dg.Definitions(
-    assets=[*assets.ASSETS, dbt.dbt_licences],
+    assets=assets.ASSETS,
     jobs=automation.JOBS,
     schedules=automation.SCHEDULES,
 )
@@ -28,5 +29,4 @@ PIPELINE = (
             assets.silver_licences,
         ],
     ),  # fmt: skip
-    Step("licences: dbt marts", [dbt.dbt_licences]),
 )

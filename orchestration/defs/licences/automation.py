@@ -5,12 +5,12 @@ Every job selects licences assets only (their group and the licences dbt assets)
 import dagster as dg
 
 from orchestration.defs.licences.assets import GROUP
-from orchestration.defs.licences.dbt import dbt_licences
+from orchestration.defs.marts import marts
 from transforms.rules import load_rules
 
 _PIPELINE = load_rules()["pipeline"]
 
-LICENCE_ASSETS = dg.AssetSelection.groups(GROUP) | dg.AssetSelection.assets(dbt_licences)
+LICENCE_ASSETS = dg.AssetSelection.groups(GROUP) | marts("licences")
 
 licences_job = dg.define_asset_job(
     "licences",

@@ -1,16 +1,17 @@
 """Ride-hailing (网约车) in Dagster: its assets, job and schedule as one ``Definitions``, what its
 landing triggers, and the order the in-process pipeline (``lakehouse run``) materialises them in
-(after licences: drivers and vehicles are checked against them)."""
+(after licences: drivers and vehicles are checked against them; its dbt models are built with
+the other domains', orchestration/defs/marts.py)."""
 
 import dagster as dg
 
 from orchestration.defs.landing import LandingJobs
-from orchestration.defs.ridehailing import assets, automation, dbt
+from orchestration.defs.ridehailing import assets, automation
 from orchestration.defs.step import Step
 from transforms.ridehailing.domain import DOMAIN
 
 defs = dg.Definitions(
-    assets=[*assets.ASSETS, dbt.dbt_ridehailing],
+    assets=assets.ASSETS,
     jobs=automation.JOBS,
     schedules=automation.SCHEDULES,
     sensors=automation.SENSORS,
@@ -29,5 +30,4 @@ PIPELINE = (
         "ridehailing: evaluate companies per month and year, overview",
         [assets.ridehailing_evaluation],
     ),
-    Step("ridehailing: dbt marts", [dbt.dbt_ridehailing]),
 )

@@ -3,12 +3,12 @@ is shared: orchestration/defs/landing.py)."""
 
 import dagster as dg
 
+from orchestration.defs.marts import marts
 from orchestration.defs.ridehailing.assets import (
     ridehailing_bronze,
     ridehailing_evaluation,
     ridehailing_records,
 )
-from orchestration.defs.ridehailing.dbt import dbt_ridehailing
 from transforms.rules import load_rules
 
 _PIPELINE = load_rules()["pipeline"]
@@ -19,7 +19,7 @@ daily_job = dg.define_asset_job(
     description="Land one landing day of every ride-hailing interface and publish its records once "
     "per natural key (a 补传 landing counts once).",
 )
-evaluation_assets = dg.AssetSelection.assets(ridehailing_evaluation, dbt_ridehailing)
+evaluation_assets = dg.AssetSelection.assets(ridehailing_evaluation) | marts("ridehailing")
 evaluation_job = dg.define_asset_job(
     "ridehailing_evaluate",
     selection=evaluation_assets,

@@ -1,16 +1,17 @@
 """Telematics (动态监控) in Dagster: its assets, jobs and schedules as one ``Definitions``, what its
-landing triggers, and the order the in-process pipeline (``lakehouse run``) materialises them in."""
+landing triggers, and the order the in-process pipeline (``lakehouse run``) materialises them in
+(its dbt models are built with the other domains', orchestration/defs/marts.py)."""
 
 import dagster as dg
 
 from orchestration.defs.landing import LandingJobs
 from orchestration.defs.step import Step
-from orchestration.defs.telematics import automation, dbt, master, positions, rectification
+from orchestration.defs.telematics import automation, master, positions, rectification
 from transforms.telematics.domain import DOMAIN
 
 defs = dg.Definitions(
     assets=[
-        *dg.load_assets_from_modules([positions, dbt, rectification]),
+        *dg.load_assets_from_modules([positions, rectification]),
         *master.MASTER_ASSETS,
     ],
     jobs=automation.JOBS,
@@ -26,8 +27,6 @@ PIPELINE = (
         [positions.bronze_positions, positions.silver_positions, positions.silver_facts],
         by_day=True,
     ),
-    Step(
-        "dbt: marts and assessment; rectification items",
-        [dbt.dbt_telematics, rectification.rectification_items],
-    ),
+    # the assessment (dbt, with every domain's marts: orchestration/defs/marts.py) comes first
+    Step("telematics: rectification items", [rectification.rectification_items], after_marts=True),
 )

@@ -6,7 +6,7 @@ domains never pick them up and these never pick up theirs.
 
 import dagster as dg
 
-from orchestration.defs.telematics.dbt import dbt_telematics
+from orchestration.defs.marts import marts
 from orchestration.defs.telematics.rectification import rectification_items
 from transforms.rules import load_rules
 
@@ -21,7 +21,7 @@ POSITION_ASSETS = dg.AssetSelection.assets(
     ["silver", "telematics__record_counts"],
 )
 MASTER_ASSETS = dg.AssetSelection.groups("telematics_master")
-DBT_ASSETS = dg.AssetSelection.assets(dbt_telematics, rectification_items)
+DBT_ASSETS = marts("telematics") | dg.AssetSelection.assets(rectification_items)
 
 positions_job = dg.define_asset_job(
     "telematics_positions_daily",
