@@ -120,10 +120,10 @@ def bench(
     points) extrapolated from the largest size's end-to-end rate on this machine's cores, and how
     time grows with size; SM2 sign / verify / decrypt per second, SM4 and SM3 MB/s; and network
     freight: envelopes opened and landed per second, a province-day's anomalies and statistics
-    against DuckDB running the same SQL; ride-hailing: one company-month (1 M orders, 10 M
-    points) landed and evaluated, each stage's seconds and records/s, against JVM Spark running
-    our plan and DuckDB the same SQL (the issue's targets: ×3 and ×0.8). Example: `lakehouse
-    bench --sizes 1M,10M --json`.
+    against DuckDB running the same SQL; ride-hailing: one company-month (by default a tenth of
+    the issue's 1 M orders and 10 M points) landed and evaluated, each stage's seconds and
+    records/s, against JVM Spark running our plan and DuckDB the same SQL (the issue's targets:
+    ×3 and ×0.8). Example: `lakehouse bench --sizes 1M,10M --json`.
     """
     from orchestration.bench import harness
 
