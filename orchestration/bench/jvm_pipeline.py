@@ -146,14 +146,16 @@ def publish_positions(
     tag_rules(typed_positions(bronze, rules), rules).write.mode("overwrite").parquet(str(staging))
     tagged = spark.read.parquet(str(staging))
     quarantine = unqualified(tagged, now_beijing()).unionByName(landing_rows)
+    repeated = staging.with_name("telematics__positions_repeated")
     counts = {
         "bronze": tagged.count(),
         "silver_positions": write_parquet(
-            qualified(tagged), SILVER_POSITIONS.location(target), partitioned=True
+            qualified(tagged, repeated), SILVER_POSITIONS.location(target), partitioned=True
         ),
         "quarantine_positions": write_parquet(quarantine, QUARANTINE_POSITIONS.location(target)),
     }
     shutil.rmtree(staging)
+    shutil.rmtree(repeated)
     return counts
 
 

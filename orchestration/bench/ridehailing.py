@@ -346,7 +346,7 @@ def jvm_spark(landing: Path, out: Path, cores: int, memory: str) -> dict[str, An
             union = union.unionByName(frame)
         # staged as Parquet first, as ours stages them: one_per_key reads its input more than once
         staged = store(f"{table.name}__staging", union)
-        published[static] = store(table.name, one_per_key(staged))
+        published[static] = store(table.name, one_per_key(staged, out / f"{table.name}__repeated"))
     # evaluate: our plan, the checkpoints and the tables as Parquet
     frames = evaluation(
         published[True], published[False], outage_frame(spark, landing, landed_at), None, rules,

@@ -6,12 +6,14 @@ Pure ``DataFrame -> DataFrame`` functions; the job that reads, validates and wri
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from expectations.telematics import position_rules
+from transforms.lake.dedup import latest_per_key
 from transforms.lake.tagging import failed_rules
 from transforms.telematics.feeds import PHONE, POSITIONS
 
@@ -140,32 +142,13 @@ def tag_rules(typed: DataFrame, rules: dict[str, Any]) -> DataFrame:
     return tagged.withColumn("raw_record", raw).drop(RAW_STRUCT)
 
 
-def qualified(tagged: DataFrame) -> DataFrame:
-    """Qualified records, one per key, the copy received last winning (then the one landed last).
-
-    Keys received more than once are rare (补传, re-sent files): they are found by a hash
-    aggregate and only their rows are ranked, which is 3× faster than ranking every row. (The key
-    columns are never null here: plate, colour and time are required by the rules.)"""
+def qualified(tagged: DataFrame, scratch: Path) -> DataFrame:
+    """Qualified records, one per key, the copy received last winning (then the one landed last):
+    :func:`transforms.lake.dedup.latest_per_key` (its ``scratch``: remove it once the result is
+    written). The key columns are never null here: plate, colour and time are required by the
+    rules."""
     good = tagged.where(F.size("failed_rules") == 0)
-    repeated = (
-        good.groupBy(*KEY)
-        .agg(F.count(F.lit(1)).alias("_copies"))
-        .where("_copies > 1")
-        .drop("_copies")
-    )
-    latest_first = Window.partitionBy(*KEY).orderBy(
-        F.col("received_at").desc(),
-        F.col("_landed_at").desc(),
-        F.col("_file_sm3").desc(),
-        F.col("_line").desc(),
-    )
-    winners = (
-        good.join(repeated, KEY, "left_semi")
-        .withColumn("_rank", F.row_number().over(latest_first))
-        .where(F.col("_rank") == 1)
-    )
-    once = good.join(repeated, KEY, "left_anti")
-    return once.select(*SILVER_COLUMNS).unionByName(winners.select(*SILVER_COLUMNS))
+    return latest_per_key(good, KEY, SILVER_COLUMNS, scratch)
 
 
 def unqualified(tagged: DataFrame, quarantined_at: Any) -> DataFrame:

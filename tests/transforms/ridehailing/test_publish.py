@@ -63,7 +63,7 @@ def _expected(rows: list[dict]) -> dict[tuple[str, str], tuple[str, dt.datetime,
     return out
 
 
-def test_one_per_key_ranks_only_the_repeated_keys(spark):
+def test_one_per_key_ranks_only_the_repeated_keys(spark, tmp_path):
     from transforms.ridehailing.jobs.publish import one_per_key
 
     rows = [
@@ -80,7 +80,7 @@ def test_one_per_key_ranks_only_the_repeated_keys(spark):
         _row("orderCreate", "C|5", 45),
         _row("positionDriver", "C|6", 60),  # once
     ]
-    batch = one_per_key(spark.createDataFrame(rows, RECORD_SCHEMA))
+    batch = one_per_key(spark.createDataFrame(rows, RECORD_SCHEMA), tmp_path / "repeated")
     assert tuple(batch.columns) == RECORD_COLUMNS
     got = {
         (r["interface"], r["natural_key"]): (r["_source_file"], r["first_received_at"], r["copies"])

@@ -97,7 +97,7 @@ def test_late_records_are_qualified_but_flagged(spark):
     assert row == ([], True, dt.date(2026, 10, 20))
 
 
-def test_duplicates_keep_the_copy_received_last(spark):
+def test_duplicates_keep_the_copy_received_last(spark, tmp_path):
     rows = [
         {"speed": "10", "received_at": "2026-11-02 08:00:05"},
         {"speed": "20", "received_at": "2026-11-02 08:00:09"},  # received last: wins
@@ -105,7 +105,7 @@ def test_duplicates_keep_the_copy_received_last(spark):
         {"gnss_time": "2026-11-02 08:00:30", "received_at": "2026-11-02 08:00:35"},
     ]
     tagged = tag_rules(typed_positions(bronze(spark, rows), RULES), RULES)
-    out = qualified(tagged).select("gnss_time", "speed", "_line")
+    out = qualified(tagged, tmp_path / "repeated").select("gnss_time", "speed", "_line")
     expected = spark.createDataFrame(
         [
             (dt.datetime(2026, 11, 2, 8, 0, 0), 20.0, 2),

@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from expectations.ridehailing import DIMENSION_COLUMNS, record_suite
@@ -36,6 +36,7 @@ from expectations.suites import ValidationReport, batch_label, validate_datafram
 from transforms.lake import registry
 from transforms.lake.catalog import register_table
 from transforms.lake.clock import now_beijing
+from transforms.lake.dedup import drop_scratch, latest_per_key
 from transforms.lake.landing import quarantine_schema
 from transforms.lake.ledger import mark_published, pending_files
 from transforms.lake.maintenance import rows_written_since, table_version
@@ -127,32 +128,12 @@ def _stage(lake: Path, target: str, parts: list[DataFrame]) -> None:
     union.write.mode("overwrite").parquet(str(staging(lake, target)))
 
 
-def one_per_key(staged: DataFrame) -> DataFrame:
+def one_per_key(staged: DataFrame, scratch: Path) -> DataFrame:
     """One row per natural key: the values of the copy received last (then landed last), the
-    earliest reception, the number of copies.
-
-    Most keys arrive once in a batch: those rows are already their key's row, only the keys
-    seen more than once are ranked (a hash count of the keys, then a window over the repeated
-    keys' rows alone rather than a sort of every row)."""
-    key = list(MERGE_KEY)
-    repeated = staged.groupBy(*key).count().where(F.col("count") > 1).select(*key)
-    once = staged.join(repeated, key, "left_anti").select(*RECORD_COLUMNS)
-    latest_first = Window.partitionBy(*key).orderBy(
-        F.col("received_at").desc(),
-        F.col("_landed_at").desc(),
-        F.col("_file_sm3").desc(),
-        F.col("_line").desc(),
-    )
-    whole = Window.partitionBy(*key)
-    ranked = (
-        staged.join(repeated, key, "left_semi")
-        .withColumn("_rank", F.row_number().over(latest_first))
-        .withColumn("first_received_at", F.min("first_received_at").over(whole))
-        .withColumn("copies", F.sum("copies").over(whole))
-        .where(F.col("_rank") == 1)
-        .select(*RECORD_COLUMNS)
-    )
-    return once.unionByName(ranked)
+    earliest reception, the number of copies (:func:`transforms.lake.dedup.latest_per_key`; its
+    ``scratch``: remove it once the result is written)."""
+    whole = {"first_received_at": F.min("first_received_at"), "copies": F.sum("copies")}
+    return latest_per_key(staged, MERGE_KEY, RECORD_COLUMNS, scratch, whole)
 
 
 def _validate(
@@ -217,8 +198,9 @@ def _write(spark: SparkSession, lake: Path, table: registry.Table, lines: DataFr
     before."""
     location = table.location(lake)
     before = table_version(location)
+    scratch = staging(lake, f"{table.name.split('__')[-1]}_repeated")
     if before is None or not DeltaTable(str(location)).file_uris():
-        _append(one_per_key(lines), location)
+        _append(one_per_key(lines, scratch), location)
     else:
         key = list(MERGE_KEY)
         held = (
@@ -227,8 +209,9 @@ def _write(spark: SparkSession, lake: Path, table: registry.Table, lines: DataFr
             .load(str(location))
             .select(*key)
         )
-        _merge(spark, location, one_per_key(lines.join(held, key, "left_semi")))
-        _append(one_per_key(lines.join(held, key, "left_anti")), location)
+        _merge(spark, location, one_per_key(lines.join(held, key, "left_semi"), scratch))
+        _append(one_per_key(lines.join(held, key, "left_anti"), scratch), location)
+    drop_scratch(scratch)
     register_table(spark, table.name, location)
     return rows_written_since(location, before)
 

@@ -26,11 +26,13 @@ from transforms.lake import registry
 from transforms.lake.batching import group_by_rows, max_rows_per_pass
 from transforms.lake.catalog import register_table
 from transforms.lake.clock import now_beijing
+from transforms.lake.dedup import drop_scratch
 from transforms.lake.landing import empty_bronze
 from transforms.lake.ledger import mark_published, pending_files
 from transforms.lake.maintenance import rows_written_since, table_version
 from transforms.telematics.feeds import POSITION_FEEDS, POSITIONS
 from transforms.telematics.positions import (
+    SILVER_COLUMNS,
     attach_terminals,
     qualified,
     tag_rules,
@@ -145,7 +147,8 @@ def _publish_pass(
 
     now = now_beijing()
     bad = unqualified(tagged, now)
-    good = qualified(tagged)
+    repeated = staging.with_name("telematics__positions_repeated")
+    good = qualified(tagged, repeated)
     # the rows failing each rule: the suite's counts (they equal the row tags, a test checks it)
     for rule, n in report.unexpected_by_rule().items():
         if n:
@@ -170,6 +173,7 @@ def _publish_pass(
         register_table(spark, table.name, table.location(lake))
     mark_published(lake, digests, now)
     shutil.rmtree(staging, ignore_errors=True)
+    drop_scratch(repeated)
     return report
 
 
@@ -232,7 +236,10 @@ def ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> Non
     if not missing:
         return
     tagged = tag_rules(typed_positions(empty_bronze(spark, POSITIONS), rules), rules)
-    frames = {SILVER: qualified(tagged), QUARANTINE: unqualified(tagged, now_beijing())}
+    frames = {
+        SILVER: tagged.select(*SILVER_COLUMNS),
+        QUARANTINE: unqualified(tagged, now_beijing()),
+    }
     for table in missing:
         frames[table].write.format("delta").save(str(table.location(lake)))
         register_table(spark, table.name, table.location(lake))
