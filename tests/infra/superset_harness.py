@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
+import json
 import os
 import re
 import secrets
@@ -134,6 +135,12 @@ class SupersetApi(requests.Session):
         resp.raise_for_status()
         return {chart["slice_name"]: chart["form_data"] for chart in resp.json()["result"]}
 
+    def native_filters(self, slug: str) -> list[dict]:
+        """The native filters of dashboard ``slug`` as provisioned (its ``json_metadata``)."""
+        resp = self.get(f"{self.url}/api/v1/dashboard/{slug}", timeout=30)
+        resp.raise_for_status()
+        return json.loads(resp.json()["result"]["json_metadata"])["native_filter_configuration"]
+
     def query(self, form_data: dict, query: dict) -> list[dict]:
         """Rows of ``/api/v1/chart/data`` for ``query`` on the chart's dataset."""
         dataset_id = int(str(form_data["datasource"]).split("__")[0])
@@ -146,6 +153,25 @@ class SupersetApi(requests.Session):
         resp = self.post(f"{self.url}/api/v1/chart/data", json=body, timeout=60)
         assert resp.ok, resp.text
         return resp.json()["result"][0]["data"]
+
+
+def assert_complete_months_offered(api: SupersetApi, slug: str, ranking: dict, known) -> None:
+    """A monthly dashboard's 统计月份 filter: ``is_complete`` is computed at query time (the
+    view's ``reached_today`` flag) and the filter offers the complete months, latest first, its
+    default the last complete month. ``ranking``: a chart on the monthly dataset; ``known``: its
+    ``earlier`` and ``last`` (complete) and ``current`` (incomplete) periods."""
+    rows = api.query(ranking, {"columns": ["period", "is_complete"], "metrics": []})
+    assert {r["period"]: r["is_complete"] for r in rows} == {
+        known.earlier: True, known.last: True, known.current: False,
+    }  # fmt: skip
+    (month_filter,) = api.native_filters(slug)
+    assert month_filter["name"] == "统计月份"
+    assert month_filter["controlValues"]["defaultToFirstItem"] is True
+    assert month_filter["controlValues"]["sortAscending"] is False
+    (only,) = month_filter["adhoc_filters"]
+    options = api.query(ranking, {"columns": ["period"], "metrics": [],
+                                  "extras": {"where": only["sqlExpression"]}})  # fmt: skip
+    assert sorted({r["period"] for r in options}, reverse=True) == [known.last, known.earlier]
 
 
 def chart_filters(form_data: dict) -> list[dict]:

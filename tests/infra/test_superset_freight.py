@@ -5,8 +5,6 @@ the known values are freight_gold.py's (months relative to today's Beijing date)
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from freight_gold import NAMES, RESULT, TYPE_LABELS, TYPES, UNREGISTERED
 from superset_harness import (
@@ -14,6 +12,7 @@ from superset_harness import (
     EMPTY_OR_ERROR_TEXTS,
     Superset,
     SupersetApi,
+    assert_complete_months_offered,
     day_of,
     logged_in_page,
     open_dashboard,
@@ -45,26 +44,7 @@ def _month(period: str) -> dict:
 
 
 def test_only_complete_months_are_offered(api: SupersetApi, known) -> None:
-    """is_complete is computed at query time (the view's reached_today flag), and the filter's
-    options are the complete months, latest first: its default is the last complete month."""
-    charts = api.charts(SLUG)
-    ranking = charts[RANKING]
-    rows = api.query(ranking, {"columns": ["period", "is_complete"], "metrics": []})
-    assert {r["period"]: r["is_complete"] for r in rows} == {
-        known.earlier: True, known.last: True, known.current: False,
-    }  # fmt: skip
-    resp = api.get(f"{api.url}/api/v1/dashboard/{SLUG}", timeout=30)
-    resp.raise_for_status()
-    (month_filter,) = json.loads(resp.json()["result"]["json_metadata"])[
-        "native_filter_configuration"
-    ]
-    assert month_filter["name"] == "统计月份"
-    assert month_filter["controlValues"]["defaultToFirstItem"] is True
-    assert month_filter["controlValues"]["sortAscending"] is False
-    (only,) = month_filter["adhoc_filters"]
-    options = api.query(ranking, {"columns": ["period"], "metrics": [],
-                                  "extras": {"where": only["sqlExpression"]}})  # fmt: skip
-    assert sorted({r["period"] for r in options}, reverse=True) == [known.last, known.earlier]
+    assert_complete_months_offered(api, SLUG, api.charts(SLUG)[RANKING], known)
 
 
 def test_chart_queries_return_gold_numbers(api: SupersetApi, known) -> None:

@@ -18,6 +18,7 @@ from superset_harness import (
     SupersetApi,
     logged_in_page,
     open_dashboard,
+    open_tab,
 )
 
 from transforms.profile import enterprise_profile, vehicle_profile
@@ -99,8 +100,7 @@ def test_the_filters_offer_every_subject_and_the_tiles_equal_the_profile(lake, a
     charts = _charts_by_tab(api)
     assert set(charts[VEHICLE_TAB]) == {*VEHICLE_KPIS, *LISTS}
     assert set(charts[ENTERPRISE_TAB]) == {*ENTERPRISE_KPIS, *LISTS}
-    resp = api.get(f"{api.url}/api/v1/dashboard/{SLUG}", timeout=30)
-    filters = json.loads(resp.json()["result"]["json_metadata"])["native_filter_configuration"]
+    filters = api.native_filters(SLUG)
     assert [(f["name"], f["targets"][0]["column"]["name"], f["scope"]["rootPath"]) for f in
             filters] == [("车牌", "vehicle", ["TAB-vehicle"]),
                          ("企业", "enterprise", ["TAB-enterprise"])]  # fmt: skip
@@ -134,14 +134,11 @@ def test_the_filters_offer_every_subject_and_the_tiles_equal_the_profile(lake, a
 
 def _pane(page):
     """The content of the active inner tab (概况 or 明细) of the active outer tab (车辆画像 or 企业画像);
-    a pane visited before stays in the page, hidden."""
+    a pane visited before stays in the page, hidden. (The harness' ``active_tab`` takes the last
+    active pane in the page: with nested tabs that can be the inner pane of a hidden outer tab.)"""
     return page.locator(".ant-tabs-tabpane-active .ant-tabs-tabpane-active").filter(
         has=page.locator(".dashboard-component-chart-holder")
     )
-
-
-def _open_inner_tab(page, name: str) -> None:
-    page.locator(".ant-tabs-tab:visible").filter(has_text=name).click()
 
 
 def _drawn(page, count: int) -> None:
@@ -253,7 +250,7 @@ def test_a_plate_and_an_enterprise_in_chromium(lake, superset: Superset) -> None
         text = _pane(page).inner_text()
         _check_summary(page, vehicle)
         page.screenshot(path=str(ARTIFACTS / "superset_profile.png"), full_page=True)
-        _open_inner_tab(page, DETAIL_TAB)
+        open_tab(page, DETAIL_TAB)
         _drawn(page, len(DETAIL_LISTS))
         text += _pane(page).inner_text()
         for bad in EMPTY_OR_ERROR_TEXTS:
@@ -271,7 +268,7 @@ def test_a_plate_and_an_enterprise_in_chromium(lake, superset: Superset) -> None
         _choose(page, "NATIVE_FILTER-profile-enterprise", label, kpis(enterprise))
         _drawn(page, len(ENTERPRISE_KPIS) + len(SUMMARY_LISTS))
         _check_summary(page, enterprise)
-        _open_inner_tab(page, DETAIL_TAB)
+        open_tab(page, DETAIL_TAB)
         _drawn(page, len(DETAIL_LISTS))
         _check_details(page, enterprise)
         text = _pane(page).inner_text()
