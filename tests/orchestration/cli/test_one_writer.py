@@ -91,10 +91,12 @@ def start_holder(lake: Path) -> subprocess.Popen:
 
 def snapshot(lake: Path) -> dict[str, list]:
     """Every Delta table of the lake as a sorted list of rows, personal fields decrypted (each
-    encryption draws a fresh IV), processing times left out (`*_at` timestamps); the manifest by
-    what it records (its paths name data files by UUID, its digests cover commit times); the
-    audit log not at all (it records every command and run, refused and waiting ones included);
-    the validations kept by what they validated (once each), not by the run that made them."""
+    encryption draws a fresh IV), processing times left out (`*_at` timestamps, and the GMT+8 day
+    a file landed, `landed_on`: two runs either side of Beijing midnight land on two days); the
+    manifest by what it records (its paths name data files by UUID, its digests cover commit
+    times); the audit log not at all (it records every command and run, refused and waiting ones
+    included); the validations kept by what they validated (once each), not by the run that made
+    them."""
     import pyarrow as pa
     from deltalake import DeltaTable
 
@@ -112,6 +114,7 @@ def snapshot(lake: Path) -> dict[str, list]:
             c
             for c in data.column_names
             if not (pa.types.is_timestamp(data.schema.field(c).type) and c.endswith("_at"))
+            and c != "landed_on"
         ]
         if name == "ops.manifest":
             keep = ["kind", "table_name", "version"]
