@@ -59,6 +59,7 @@ from orchestration.bench.landing_files import (  # noqa: E402
 from transforms.lake import registry  # noqa: E402
 from transforms.lake.classic import classic_spark, export_snapshot, read_snapshot  # noqa: E402
 from transforms.lake.clock import now_beijing  # noqa: E402
+from transforms.lake.dedup import drop_scratch  # noqa: E402
 from transforms.rules import domain_rules, load_rules  # noqa: E402
 from transforms.telematics import master  # noqa: E402
 from transforms.telematics.facts import quarantine_day, stored_facts  # noqa: E402
@@ -155,7 +156,7 @@ def publish_positions(
         "quarantine_positions": write_parquet(quarantine, QUARANTINE_POSITIONS.location(target)),
     }
     shutil.rmtree(staging)
-    shutil.rmtree(repeated)
+    drop_scratch(repeated)
     return counts
 
 

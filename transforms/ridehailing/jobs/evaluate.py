@@ -145,16 +145,14 @@ def _in_force(
     asking = records.select(
         "interface", "natural_key", "event_time", entity.alias("_entity")
     ).where(F.col("_entity").isNotNull() & F.col("event_time").isNotNull())
-    found = asking.join(
+    # one anti join against the (small) versions: a record is its own key, no join back needed
+    return asking.join(
         candidates,
         (F.col("_entity") == F.col("_v_entity"))
         & (F.col("_v_from") <= F.col("event_time"))
         & (F.col("_v_to").isNull() | (F.col("event_time") < F.col("_v_to"))),
-        "left_semi",
-    )
-    return asking.join(found.select("interface", "natural_key"), ["interface", "natural_key"],
-                       "left_anti").select("interface", "natural_key",
-                                           F.lit(rule).alias("_rule"))  # fmt: skip
+        "left_anti",
+    ).select("interface", "natural_key", F.lit(rule).alias("_rule"))
 
 
 def event_order(records: DataFrame) -> DataFrame:
@@ -331,17 +329,17 @@ def exempt(records: DataFrame, outages: DataFrame | None, rules: dict[str, Any])
         F.col("start").alias("_o_start"),
         F.col("end").alias("_o_end"),
     )
-    covered = records.join(
-        planned,
+    covered = (
         (F.col("company_id") == F.col("_o_company"))
         & (F.col("event_time") >= F.col("_o_start"))
         & (F.col("event_time") <= F.col("_o_end"))
-        & (F.unix_timestamp("first_received_at") <= F.unix_timestamp("_o_end") + backfill_s),
-        "left_semi",
-    ).select("interface", "natural_key", F.lit(True).alias("_exempt"))
-    return records.join(covered, ["interface", "natural_key"], "left").withColumn(
-        "_exempt", F.coalesce("_exempt", F.lit(False))
+        & (F.unix_timestamp("first_received_at") <= F.unix_timestamp("_o_end") + backfill_s)
     )
+    # the records split by a semi and an anti join against the (few) notices: no join of the
+    # records with themselves
+    return records.join(planned, covered, "left_semi").withColumn(
+        "_exempt", F.lit(True)
+    ).unionByName(records.join(planned, covered, "left_anti").withColumn("_exempt", F.lit(False)))
 
 
 @dataclass
@@ -356,8 +354,6 @@ class EvaluationFrames:
     overview: DataFrame  # gold.ridehailing__overview
 
 
-# the tables the evaluation writes partitioned (the others are written whole)
-PARTITIONED = {EVALUATED.name: ("period_month",), ORDERS.name: ("period_month",)}
 # stores a frame later steps read many times (the static versions, the evaluated records) as
 # ``table`` and returns it read back; identity: the plan stays one lazy DAG
 Checkpoint = Callable[[registry.Table, DataFrame], DataFrame]
@@ -468,7 +464,7 @@ def evaluate(
     load = lambda t: spark.read.format("delta").load(str(t.location(lake)))  # noqa: E731
 
     def checkpoint(table: registry.Table, frame: DataFrame) -> DataFrame:
-        _write(spark, lake, table, frame, partition_by=PARTITIONED.get(table.name, ()))
+        _write(spark, lake, table, frame)
         return load(table)
 
     frames = evaluation(
@@ -482,7 +478,7 @@ def evaluate(
         checkpoint,
     )
     _write(spark, lake, DEFECTS, frames.defects)
-    _write(spark, lake, ORDERS, frames.orders, partition_by=PARTITIONED[ORDERS.name])
+    _write(spark, lake, ORDERS, frames.orders)
     frozen = _retained_from(rules)
     _write_periods(spark, lake, COMPANY_PERIODS, frames.company_periods, frozen)
     _write_periods(spark, lake, OVERVIEW, frames.overview, frozen)
@@ -504,30 +500,27 @@ def evaluate(
     return result
 
 
-def _write(
-    spark: SparkSession,
-    lake: Path,
-    table: registry.Table,
-    frame: DataFrame,
-    partition_by: tuple[str, ...] = (),
-) -> None:
+def _write(spark: SparkSession, lake: Path, table: registry.Table, frame: DataFrame) -> None:
     """Overwrite ``table`` with ``frame``, every column nullable whatever the plan made of it
     (readers — dbt sources — declare one schema for an empty lake and a full one): the table is
-    created, or re-created when its columns changed, empty through delta-rs with that schema, and
-    the engine's overwrite keeps it."""
+    created, or re-created when its columns changed or it is partitioned (a lake written before
+    :data:`transforms.ridehailing.tables.UNPARTITIONED`), empty through delta-rs with that
+    schema, and the engine's overwrite keeps it."""
     schema = frame.limit(0).toArrow().schema
     schema = pa.schema([f.with_nullable(True) for f in schema])
     location = table.location(lake)
-    if not table.exists(lake) or pa.schema(DeltaTable(str(location)).schema().to_arrow()) != schema:
+    if not table.exists(lake) or _layout(location) != (schema, []):
         write_deltalake(
-            str(location), schema.empty_table(), mode="overwrite", schema_mode="overwrite",
-            partition_by=list(partition_by) or None,
-        )  # fmt: skip
-    writer = frame.write.format("delta").mode("overwrite")
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
-    writer.save(str(location))
+            str(location), schema.empty_table(), mode="overwrite", schema_mode="overwrite"
+        )
+    frame.write.format("delta").mode("overwrite").save(str(location))
     register_table(spark, table.name, location)
+
+
+def _layout(location: Path) -> tuple[pa.Schema, list[str]]:
+    """A Delta table's schema and partition columns."""
+    table = DeltaTable(str(location))
+    return pa.schema(table.schema().to_arrow()), list(table.metadata().partition_columns)
 
 
 def _rows(lake: Path, table: registry.Table) -> int:

@@ -183,11 +183,15 @@ def _merge(spark: SparkSession, location: Path, batch: DataFrame) -> None:
 
 
 def _append(batch: DataFrame, location: Path) -> None:
-    batch.write.format("delta").mode("append").partitionBy("period_month").save(str(location))
+    """Append ``batch`` (not partitioned: :data:`transforms.ridehailing.tables.UNPARTITIONED`)."""
+    batch.write.format("delta").mode("append").save(str(location))
 
 
-def _write(spark: SparkSession, lake: Path, table: registry.Table, lines: DataFrame) -> int:
-    """Write the staged record ``lines`` into ``table``, one row per natural key (rows written).
+def _write(
+    spark: SparkSession, lake: Path, table: registry.Table, lines: DataFrame, scratch: Path
+) -> int:
+    """Write the staged record ``lines`` into ``table``, one row per natural key (rows written;
+    ``scratch``: the repeated keys' folder, removed once written).
 
     Only a key the table already holds needs a MERGE (a re-send whose earlier copy is there):
     the lines of those keys are merged, one row per key, and the other keys' rows are appended —
@@ -198,7 +202,6 @@ def _write(spark: SparkSession, lake: Path, table: registry.Table, lines: DataFr
     before."""
     location = table.location(lake)
     before = table_version(location)
-    scratch = staging(lake, f"{table.name.split('__')[-1]}_repeated")
     if before is None or not DeltaTable(str(location)).file_uris():
         _append(one_per_key(lines, scratch), location)
     else:
@@ -254,7 +257,8 @@ def publish_records(
             _stage(lake, target, parts[target])
             lines = spark.read.parquet(str(staging(lake, target)))
             result.reports.extend(_validate(lines, mostly, say, batches))
-            result.records += _write(spark, lake, table, lines)
+            repeated = staging(lake, f"{target}_repeated")
+            result.records += _write(spark, lake, table, lines, repeated)
         shutil.rmtree(staging(lake, target), ignore_errors=True)
     result.outages = publish_outages(lake)
     ensure_tables(spark, lake, rules)
@@ -276,9 +280,7 @@ def ensure_tables(spark: SparkSession, lake: Path, rules: dict[str, Any]) -> Non
         if table.exists(lake):
             continue
         empty = records(empty_bronze(spark, FEED_BY_INTERFACE[spec.name]), spec, rules)
-        empty.select(*RECORD_COLUMNS).write.format("delta").partitionBy("period_month").save(
-            str(table.location(lake))
-        )
+        empty.select(*RECORD_COLUMNS).write.format("delta").save(str(table.location(lake)))
         register_table(spark, table.name, table.location(lake))
 
 
