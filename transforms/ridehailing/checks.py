@@ -221,9 +221,12 @@ def key_missing(spec: Interface) -> Column:
     return missing
 
 
-def records(bronze: DataFrame, spec: Interface, rules: dict[str, Any]) -> DataFrame:
-    """Bronze rows of ``spec`` (every line with its natural key) as record rows: identity,
-    event time and period, reception, and the failures the record shows by itself."""
+def records(
+    bronze: DataFrame, spec: Interface, rules: dict[str, Any], carry: tuple[str, ...] = ()
+) -> DataFrame:
+    """Bronze rows of ``spec`` as record rows: identity, event time and period, reception, and
+    the failures the record shows by itself; the ``carry`` columns of ``bronze`` after them. A
+    line lacking its natural key (:func:`key_missing`) is no record: the caller sets it apart."""
     received = F.trim("received_at")
     typed = bronze.withColumn(
         "received_at",
@@ -269,6 +272,7 @@ def records(bronze: DataFrame, spec: Interface, rules: dict[str, Any]) -> DataFr
         order.cast("string").alias("order_id"),
         payload.alias("payload"),
         *LINEAGE,
+        *carry,
     )
 
 

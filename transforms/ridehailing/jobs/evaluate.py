@@ -337,9 +337,13 @@ def exempt(records: DataFrame, outages: DataFrame | None, rules: dict[str, Any])
     )
     # the records split by a semi and an anti join against the (few) notices: no join of the
     # records with themselves
-    return records.join(planned, covered, "left_semi").withColumn(
-        "_exempt", F.lit(True)
-    ).unionByName(records.join(planned, covered, "left_anti").withColumn("_exempt", F.lit(False)))
+    return (
+        records.join(planned, covered, "left_semi")
+        .withColumn("_exempt", F.lit(True))
+        .unionByName(
+            records.join(planned, covered, "left_anti").withColumn("_exempt", F.lit(False))
+        )
+    )
 
 
 @dataclass
@@ -595,17 +599,37 @@ def company_periods(
     calendar = spark.createDataFrame(
         periods, "period string, grain string, _p_start timestamp, _p_end timestamp"
     )
-    with_period = evaluated.join(
-        calendar,
-        ((F.col("grain") == "month") & (F.col("period") == F.col("period_month")))
-        | ((F.col("grain") == "year") & (F.col("period") == F.substring("period_month", 1, 4))),
-    )
-    passes = {d: F.avg(F.when(F.size(FAILED[d]) == 0, 1.0).otherwise(0.0)) for d in DIMENSIONS}
-    rates = with_period.groupBy("company_id", "period", "grain").agg(
-        F.count(F.lit(1)).alias("records"),
-        *[rate.alias(f"{d}_rate") for d, rate in passes.items()],
-    )
     city = F.substring("address", 1, digits)
+    # the records read once, per company and month (records passing each dimension, the cities
+    # served), then each month and year summed from those: a rate is passing ÷ records (exact
+    # integers as doubles: the same value an average of 1s and 0s gives)
+    dated = evaluated.where(F.col("period_month").isNotNull())
+    passing = {d: F.sum(F.when(F.size(FAILED[d]) == 0, 1.0).otherwise(0.0)) for d in DIMENSIONS}
+    monthly = dated.groupBy("company_id", "period_month").agg(
+        F.count(F.lit(1)).alias("_records"), *[p.alias(f"_{d}") for d, p in passing.items()]
+    )
+    cities = (
+        dated.where(F.col("grp") != STATIC)
+        .select("company_id", "period_month", city.alias("_city"))
+        .distinct()
+    )
+
+    def in_periods(frame: DataFrame) -> DataFrame:
+        """Month rows in their month and in their year."""
+        return frame.withColumns(
+            {"period": F.col("period_month"), "grain": F.lit("month")}
+        ).unionByName(
+            frame.withColumns({"period": F.substring("period_month", 1, 4), "grain": F.lit("year")})
+        )
+
+    rates = (
+        in_periods(monthly)
+        .groupBy("company_id", "period", "grain")
+        .agg(
+            F.sum("_records").alias("records"),
+            *[(F.sum(f"_{d}") / F.sum("_records")).alias(f"{d}_rate") for d in DIMENSIONS],
+        )
+    )
     permits = (
         versions.where((F.col("interface") == "baseInfoCompanyPermit") & (F.col("state") == "0"))
         .join(
@@ -620,8 +644,8 @@ def company_periods(
         F.count(F.lit(1)).alias("_permit_cities")
     )
     served = (
-        with_period.where(F.col("grp") != STATIC)
-        .select("company_id", "period", "grain", city.alias("_city"))
+        in_periods(cities)
+        .select("company_id", "period", "grain", "_city")
         .distinct()
         .join(permits, ["company_id", "period", "grain", "_city"], "left_semi")
         .groupBy("company_id", "period", "grain")

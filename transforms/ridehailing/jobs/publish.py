@@ -28,7 +28,7 @@ from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from expectations.ridehailing import DIMENSION_COLUMNS, record_suite
@@ -48,6 +48,12 @@ RECORDS = registry.table("silver.ridehailing__records")
 STATIC_RECORDS = registry.table("silver.ridehailing__static_records")
 OUTAGE_TABLE = registry.table("silver.ridehailing__outages")
 MERGE_KEY = ("interface", "natural_key")
+# the failed-rule list of each dimension a suite checks (transforms.ridehailing.checks)
+FAILED_COLUMNS = {
+    "completeness": "completeness_failed",
+    "normativity": "normativity_failed",
+    "truthfulness_own": "truth_failed",
+}
 
 
 @dataclass
@@ -67,30 +73,57 @@ def staging(lake: Path, name: str) -> Path:
     return lake / "_staging" / f"ridehailing__{name}"
 
 
-def _quarantine(lake: Path, spec: Interface, bad: DataFrame, digests: list[str]) -> int:
-    """Lines without their natural key, as quarantine rows (the batch's earlier rows replaced)."""
+# a keyless line's quarantine columns, staged with the record rows (null on a record's row)
+KEYLESS_RULES, KEYLESS_RAW = "_keyless_rules", "_keyless_raw"
+
+
+def _keyless(spec: Interface) -> dict[str, Column]:
+    """A line lacking a field of its natural key: the ``missing_key:<Field>`` rules it breaks and
+    the line as its stored fields (JSON; personal fields only protected); null on other lines."""
     feed = FEED_BY_INTERFACE[spec.name]
-    table = registry.table(feed.quarantine_table)
-    location = str(table.location(lake))
-    if not table.exists(lake):
-        write_deltalake(location, quarantine_schema(feed).empty_table())
-    quoted = ", ".join(f"'{d}'" for d in digests)
-    DeltaTable(location).delete(f"_file_sm3 IN ({quoted}) AND error IS NULL")
     missing = [
         F.when(F.trim(F.col(c)).isNull() | (F.trim(F.col(c)) == ""), F.lit(f"missing_key:{n}"))
         for n, c in ((n, _stored_key(spec, n)) for n in spec.key)
     ]
-    rows = bad.select(
-        F.filter(F.array(*missing), lambda x: x.isNotNull()).alias("failed_rules"),
-        F.to_json(F.struct(*[F.col(c) for c in feed.stored_fields])).alias("raw_record"),
-        *([F.lit(None).cast("string").alias("raw_record_sm4")] if feed.sensitive else []),
-        F.lit(None).cast("string").alias("error"),
-        "_source_file", "_line", "_file_sm3", "_landed_at",
-        F.lit(str(now_beijing().replace(tzinfo=None))).cast("timestamp").alias("_quarantined_at"),
-    )  # fmt: skip
-    before = table_version(table.location(lake))
-    rows.write.format("delta").mode("append").save(location)
-    return rows_written_since(table.location(lake), before)
+    no_key = key_missing(spec)
+    return {
+        KEYLESS_RULES: F.when(no_key, F.filter(F.array(*missing), lambda x: x.isNotNull())),
+        KEYLESS_RAW: F.when(no_key, F.to_json(F.struct(*[F.col(c) for c in feed.stored_fields]))),
+    }
+
+
+def _quarantine(
+    lake: Path, staged: DataFrame, digests: dict[str, list[str]], result: PublishResult
+) -> None:
+    """The staged keyless lines as quarantine rows of their interface: for every interface of
+    the batch (``digests``: its files), its earlier rows of these files replaced."""
+    counts = {
+        r["interface"]: r["count"]
+        for r in staged.where(F.col(KEYLESS_RULES).isNotNull()).groupBy("interface").count()
+        .collect()
+    }  # fmt: skip
+    quarantined_at = F.lit(str(now_beijing().replace(tzinfo=None))).cast("timestamp")
+    for name, files in digests.items():
+        feed = FEED_BY_INTERFACE[name]
+        table = registry.table(feed.quarantine_table)
+        location = str(table.location(lake))
+        if not table.exists(lake):
+            write_deltalake(location, quarantine_schema(feed).empty_table())
+        quoted = ", ".join(f"'{d}'" for d in files)
+        DeltaTable(location).delete(f"_file_sm3 IN ({quoted}) AND error IS NULL")
+        if not counts.get(name):
+            continue
+        rows = staged.where((F.col("interface") == name) & F.col(KEYLESS_RULES).isNotNull()).select(
+            F.col(KEYLESS_RULES).alias("failed_rules"),
+            F.col(KEYLESS_RAW).alias("raw_record"),
+            *([F.lit(None).cast("string").alias("raw_record_sm4")] if feed.sensitive else []),
+            F.lit(None).cast("string").alias("error"),
+            "_source_file", "_line", "_file_sm3", "_landed_at",
+            quarantined_at.alias("_quarantined_at"),
+        )  # fmt: skip
+        before = table_version(table.location(lake))
+        rows.write.format("delta").mode("append").save(location)
+        result.quarantined += rows_written_since(table.location(lake), before)
 
 
 def _stored_key(spec: Interface, name: str) -> str:
@@ -99,33 +132,30 @@ def _stored_key(spec: Interface, name: str) -> str:
 
 
 def _interface_records(
-    spark: SparkSession,
-    lake: Path,
-    spec: Interface,
-    digests: list[str],
-    rules: dict[str, Any],
-    result: PublishResult,
+    spark: SparkSession, lake: Path, spec: Interface, digests: list[str], rules: dict[str, Any]
 ) -> DataFrame:
     """The interface's pending lines as record rows (a plan, staged with its target's other
-    interfaces by :func:`_stage`); lines without a key to quarantine."""
+    interfaces by :func:`_stage`), a line without its key carrying its quarantine columns
+    (:func:`_keyless`): the bronze rows are read once for both."""
     feed = FEED_BY_INTERFACE[spec.name]
     bronze = (
         spark.read.format("delta")
         .load(str(registry.table(feed.bronze_table).location(lake)))
         .where(F.col("_file_sm3").isin(digests))
     )
-    flagged = bronze.withColumn("_no_key", key_missing(spec))
-    result.quarantined += _quarantine(lake, spec, flagged.where("_no_key"), digests)
-    return records(flagged.where(~F.col("_no_key")), spec, rules)
+    carried = _keyless(spec)
+    return records(bronze.withColumns(carried), spec, rules, carry=tuple(carried))
 
 
 def _stage(lake: Path, target: str, parts: list[DataFrame]) -> None:
     """The record rows of a target table's interfaces written once to its staging folder (every
-    later step reads them from there)."""
+    later step reads them from there), with whether each passes its three record-level
+    dimensions (``DIMENSION_COLUMNS``: what the suites read, instead of the failed-rule lists)."""
     union = parts[0]
     for part in parts[1:]:
         union = union.unionByName(part)
-    union.write.mode("overwrite").parquet(str(staging(lake, target)))
+    passes = {column: F.size(FAILED_COLUMNS[d]) == 0 for d, column in DIMENSION_COLUMNS.items()}
+    union.withColumns(passes).write.mode("overwrite").parquet(str(staging(lake, target)))
 
 
 def one_per_key(staged: DataFrame, scratch: Path) -> DataFrame:
@@ -143,12 +173,7 @@ def _validate(
     ``batches``: each interface's batch label (its landing days and files)."""
     sizes = {r["interface"]: r["n"] for r in lines.groupBy("interface").count()
              .withColumnRenamed("count", "n").collect()}  # fmt: skip
-    checks = lines.select(
-        "interface",
-        (F.size("completeness_failed") == 0).alias(DIMENSION_COLUMNS["completeness"]),
-        (F.size("normativity_failed") == 0).alias(DIMENSION_COLUMNS["normativity"]),
-        (F.size("truth_failed") == 0).alias(DIMENSION_COLUMNS["truthfulness_own"]),
-    )
+    checks = lines.select("interface", *DIMENSION_COLUMNS.values())
     reports = []
     for name in sorted(sizes):
         report = validate_dataframe(
@@ -233,6 +258,7 @@ def publish_records(
     for target in ("static", "dynamic"):
         shutil.rmtree(staging(lake, target), ignore_errors=True)
     parts: dict[str, list[DataFrame]] = {"static": [], "dynamic": []}
+    digests_of: dict[str, dict[str, list[str]]] = {"static": {}, "dynamic": {}}
     batches: dict[str, str] = {}
     pending: dict[str, list[dict[str, Any]]] = {}
     feeds = [FEED_BY_INTERFACE[spec.name] for spec in INTERFACES]
@@ -249,13 +275,16 @@ def publish_records(
         result.lines += lines
         result.by_interface[spec.name] = lines
         target = "static" if spec.is_static else "dynamic"
-        parts[target].append(_interface_records(spark, lake, spec, digests, rules, result))
+        parts[target].append(_interface_records(spark, lake, spec, digests, rules))
+        digests_of[target][spec.name] = digests
         published.extend(digests)
     mostly = float(rules["quality"]["min_pass_fraction"])
     for target, table in (("static", STATIC_RECORDS), ("dynamic", RECORDS)):
         if parts[target]:
             _stage(lake, target, parts[target])
-            lines = spark.read.parquet(str(staging(lake, target)))
+            staged = spark.read.parquet(str(staging(lake, target)))
+            _quarantine(lake, staged, digests_of[target], result)
+            lines = staged.where(F.col(KEYLESS_RULES).isNull())
             result.reports.extend(_validate(lines, mostly, say, batches))
             repeated = staging(lake, f"{target}_repeated")
             result.records += _write(spark, lake, table, lines, repeated)
