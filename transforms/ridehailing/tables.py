@@ -12,8 +12,8 @@ task's rows by them, so a batch of one month (one ``period_month``, the usual ca
 sorted by a single task — at one company-month (15 M records) 23–32 s and ≈ 11 GB where the same
 rows unpartitioned take 11–14 s on both cores. Their readers read whole periods, which Parquet
 statistics on ``period_month`` / ``event_day`` prune as well; retention deletes by ``event_day``
-(a lake written before keeps its partitioned tables: publish appends to them as they are, the
-evaluation re-creates its own).
+(a lake written before keeps its partitioned tables and writes into them as they are: drop and
+re-publish to change them).
 """
 
 from __future__ import annotations

@@ -507,24 +507,18 @@ def evaluate(
 def _write(spark: SparkSession, lake: Path, table: registry.Table, frame: DataFrame) -> None:
     """Overwrite ``table`` with ``frame``, every column nullable whatever the plan made of it
     (readers — dbt sources — declare one schema for an empty lake and a full one): the table is
-    created, or re-created when its columns changed or it is partitioned (a lake written before
-    :data:`transforms.ridehailing.tables.UNPARTITIONED`), empty through delta-rs with that
-    schema, and the engine's overwrite keeps it."""
+    created, or re-created when its columns changed, empty through delta-rs with that schema,
+    and the engine's overwrite keeps it. Not partitioned (:mod:`transforms.ridehailing.tables`
+    says why; a table a lake made partitioned before keeps its partitions)."""
     schema = frame.limit(0).toArrow().schema
     schema = pa.schema([f.with_nullable(True) for f in schema])
     location = table.location(lake)
-    if not table.exists(lake) or _layout(location) != (schema, []):
+    if not table.exists(lake) or pa.schema(DeltaTable(str(location)).schema().to_arrow()) != schema:
         write_deltalake(
             str(location), schema.empty_table(), mode="overwrite", schema_mode="overwrite"
         )
     frame.write.format("delta").mode("overwrite").save(str(location))
     register_table(spark, table.name, location)
-
-
-def _layout(location: Path) -> tuple[pa.Schema, list[str]]:
-    """A Delta table's schema and partition columns."""
-    table = DeltaTable(str(location))
-    return pa.schema(table.schema().to_arrow()), list(table.metadata().partition_columns)
 
 
 def _rows(lake: Path, table: registry.Table) -> int:

@@ -208,7 +208,7 @@ def _merge(spark: SparkSession, location: Path, batch: DataFrame) -> None:
 
 
 def _append(batch: DataFrame, location: Path) -> None:
-    """Append ``batch`` (not partitioned: :data:`transforms.ridehailing.tables.UNPARTITIONED`)."""
+    """Append ``batch`` (not partitioned: :mod:`transforms.ridehailing.tables` says why)."""
     batch.write.format("delta").mode("append").save(str(location))
 
 
