@@ -92,16 +92,24 @@ def _keyless(spec: Interface) -> dict[str, Column]:
     }
 
 
+def _staged_counts(staged: DataFrame) -> dict[str, tuple[int, int]]:
+    """Per interface of a staging: (record lines, keyless lines), one query."""
+    rows = staged.groupBy("interface").agg(
+        F.count(F.lit(1)).alias("lines"), F.count(KEYLESS_RULES).alias("keyless")
+    )
+    return {r["interface"]: (r["lines"] - r["keyless"], r["keyless"]) for r in rows.collect()}
+
+
 def _quarantine(
-    lake: Path, staged: DataFrame, digests: dict[str, list[str]], result: PublishResult
+    lake: Path,
+    staged: DataFrame,
+    digests: dict[str, list[str]],
+    keyless: dict[str, int],
+    result: PublishResult,
 ) -> None:
-    """The staged keyless lines as quarantine rows of their interface: for every interface of
-    the batch (``digests``: its files), its earlier rows of these files replaced."""
-    counts = {
-        r["interface"]: r["count"]
-        for r in staged.where(F.col(KEYLESS_RULES).isNotNull()).groupBy("interface").count()
-        .collect()
-    }  # fmt: skip
+    """The staged keyless lines (``keyless``: how many per interface) as quarantine rows of their
+    interface: for every interface of the batch (``digests``: its files), its earlier rows of
+    these files replaced."""
     quarantined_at = F.lit(str(now_beijing().replace(tzinfo=None))).cast("timestamp")
     for name, files in digests.items():
         feed = FEED_BY_INTERFACE[name]
@@ -111,7 +119,7 @@ def _quarantine(
             write_deltalake(location, quarantine_schema(feed).empty_table())
         quoted = ", ".join(f"'{d}'" for d in files)
         DeltaTable(location).delete(f"_file_sm3 IN ({quoted}) AND error IS NULL")
-        if not counts.get(name):
+        if not keyless.get(name):
             continue
         rows = staged.where((F.col("interface") == name) & F.col(KEYLESS_RULES).isNotNull()).select(
             F.col(KEYLESS_RULES).alias("failed_rules"),
@@ -167,15 +175,18 @@ def one_per_key(staged: DataFrame, scratch: Path) -> DataFrame:
 
 
 def _validate(
-    lines: DataFrame, mostly: float, say: Callable[[str], None], batches: dict[str, str]
+    lines: DataFrame,
+    interfaces: list[str],
+    mostly: float,
+    say: Callable[[str], None],
+    batches: dict[str, str],
 ) -> list[ValidationReport]:
-    """Each interface's suite on the batch's record lines (reported, never holding it back);
-    ``batches``: each interface's batch label (its landing days and files)."""
-    sizes = {r["interface"]: r["n"] for r in lines.groupBy("interface").count()
-             .withColumnRenamed("count", "n").collect()}  # fmt: skip
+    """The suite of each of ``interfaces`` (those with record lines) on the batch's record lines
+    (reported, never holding it back); ``batches``: each interface's batch label (its landing
+    days and files)."""
     checks = lines.select("interface", *DIMENSION_COLUMNS.values())
     reports = []
-    for name in sorted(sizes):
+    for name in sorted(interfaces):
         report = validate_dataframe(
             checks.where(F.col("interface") == name), record_suite(name, mostly), batches[name]
         )
@@ -283,9 +294,12 @@ def publish_records(
         if parts[target]:
             _stage(lake, target, parts[target])
             staged = spark.read.parquet(str(staging(lake, target)))
-            _quarantine(lake, staged, digests_of[target], result)
+            counts = _staged_counts(staged)
+            keyless = {name: k for name, (_, k) in counts.items()}
+            _quarantine(lake, staged, digests_of[target], keyless, result)
             lines = staged.where(F.col(KEYLESS_RULES).isNull())
-            result.reports.extend(_validate(lines, mostly, say, batches))
+            recorded = [name for name, (n, _) in counts.items() if n]
+            result.reports.extend(_validate(lines, recorded, mostly, say, batches))
             repeated = staging(lake, f"{target}_repeated")
             result.records += _write(spark, lake, table, lines, repeated)
         shutil.rmtree(staging(lake, target), ignore_errors=True)
