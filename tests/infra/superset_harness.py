@@ -263,12 +263,62 @@ def logged_in_page(
 
 def log_in_through_the_form(page, superset: Superset, username: str, password: str) -> None:
     """Type ``username`` / ``password`` into the login page and submit, as a person does; waits
-    until the browser left the login page."""
-    page.goto(f"{superset.url}/login/")
-    page.locator("[data-test=username-input]").fill(username)
-    page.locator("[data-test=password-input]").fill(password)
-    page.locator("[data-test=login-button]").click()
-    page.wait_for_url(lambda url: "/login" not in url, timeout=60_000)
+    until the form's POST was answered and the browser was sent off the login page.
+
+    The form is filled only once the login page's own requests are over: the session lives in a
+    cookie, and the page's fetch of its language pack (redirected to the login, with a new
+    anonymous session cookie) still running when the login was answered overwrote the logged-in
+    cookie — the browser was sent back to the login page (once in CI, once here). Waits for the
+    page after the login to be committed, not loaded (it is never used). A POST answered with an
+    error, or a redirect back to the login page, fails at once with what the server said."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{superset.url}/login/", wait_until="networkidle")
+    fields = {"username-input": username, "password-input": password}
+    for test_id, value in fields.items():
+        page.locator(f"[data-test={test_id}]").fill(value)
+    for test_id, value in fields.items():  # the form holds them (not reset by a late render)
+        expect(page.locator(f"[data-test={test_id}]")).to_have_value(value, timeout=30_000)
+    chain: list[str] = []  # the documents the browser was sent to, for a failure's message
+
+    def note(response) -> None:
+        if response.request.resource_type == "document":
+            to = response.headers.get("location", "")
+            chain.append(f"{response.request.method} {response.url} → {response.status} {to}")
+
+    page.on("response", note)
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and "/login" in r.url, timeout=90_000
+    ) as posted:
+        page.locator("[data-test=login-button]").click()
+    answer = posted.value
+    target = answer.headers.get("location", "")
+    if answer.status not in (302, 303) or "/login" in target:
+        try:
+            body = answer.text()[:300]
+        except Exception as exc:  # a redirect has no body to read
+            body = f"(no body: {exc})"
+        pytest.fail(f"logging in as {username}: POST {answer.url} answered {answer.status} "
+                    f"(to {target!r}): {body!r}")  # fmt: skip
+    try:
+        page.wait_for_url(lambda url: "/login" not in url, wait_until="commit", timeout=90_000)
+    except Exception as exc:
+        pytest.fail(f"logging in as {username}: still at {page.url} after {chain}: {exc}")
+    finally:
+        page.remove_listener("response", note)
+
+
+def dashboard_text(page, labels: tuple[str, ...] | list[str] = ()) -> str:
+    """The text of the open dashboard once it shows every one of ``labels``: a web-first wait,
+    as the grid can redraw after the charts settled (a run read an empty dashboard right after
+    its full-page screenshot once)."""
+    from playwright.sync_api import expect
+
+    dashboard = page.locator(".dashboard")
+    expect(dashboard).not_to_have_text("", timeout=60_000)
+    for label in labels:
+        expect(dashboard).to_contain_text(label, timeout=60_000)
+    return dashboard.inner_text()
 
 
 def open_dashboard(page, superset: Superset, slug: str, title: str) -> None:

@@ -18,6 +18,7 @@ from superset_harness import (
     EMPTY_OR_ERROR_TEXTS,
     Superset,
     SupersetApi,
+    dashboard_text,
     logged_in_page,
     open_dashboard,
     wait_for_charts,
@@ -163,7 +164,7 @@ def _open(page, superset: Superset, slug: str, title: str, charts: int) -> tuple
     page.on("response", lambda r: responses.append(r) if "/api/v1/chart/data" in r.url else None)
     open_dashboard(page, superset, slug, title)
     wait_for_charts(page, charts)
-    text = page.locator(".dashboard").inner_text()
+    text = dashboard_text(page)
     for bad in EMPTY_OR_ERROR_TEXTS:
         assert bad not in text, f"{title} shows {bad!r}"
     assert page.locator(".ant-alert-error, [data-test=error-message]").count() == 0
