@@ -53,6 +53,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from orchestration.bench.harness import read_once
+
 START = dt.date(2026, 11, 1)
 DAYS = 30  # November: one whole month
 SEED = 11
@@ -135,17 +137,6 @@ def landing_zone(work: Path, orders: int, positions: int, say: Say) -> tuple[Pat
 
 def _landing_mb(landing: Path) -> float:
     return sum(p.stat().st_size for p in (landing / "ridehailing").rglob("*.jsonl")) / 2**20
-
-
-def read_once(landing: Path) -> None:
-    """Read every landing file through (nothing kept), so that each engine starts from the same
-    page cache: the engine raced after another one found the files the earlier one had read in
-    memory, the first one (ours) on disk when they had been evicted (land took 72–96 s at the
-    full size for the same code)."""
-    for path in sorted((landing / "ridehailing").rglob("*.jsonl")):
-        with path.open("rb") as f:
-            while f.read(1 << 23):
-                pass
 
 
 # ---- ours -------------------------------------------------------------------------------------
@@ -460,7 +451,7 @@ def run(
         f"ride-hailing: one company-month, {info['orders']:,} orders, {info['positions']:,} "
         f"points, {info['lines']:,} lines"
     )
-    read_once(landing)
+    read_once(landing / "ridehailing")
     stages, ours = run_ours(landing, base / "runs" / label, say)
     ours_s = sum(s["seconds"] for s in stages.values())
     lines = info["lines"]
@@ -493,7 +484,7 @@ def run(
             say(f"  ride-hailing: {engine} skipped: {out['skipped'][engine]}")
             continue
         say(f"  ride-hailing: {engine} …")
-        read_once(landing)
+        read_once(landing / "ridehailing")
         args = [engine, "--landing", str(landing), "--out", str(scratch / engine)]
         result = _run_module(MODULE, [*args, "--cores", str(cores)], f"ride-hailing {engine}")
         seconds = result["seconds"]
