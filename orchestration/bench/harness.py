@@ -334,14 +334,24 @@ def read_once(folder: Path) -> None:
 
 # ---- our pipeline -----------------------------------------------------------------------------
 def _dbt(lake: Path) -> None:
-    """dbt run of every model against this process's engine (as the Dagster asset does)."""
-    from orchestration.environment import DBT_PROJECT_DIR, LakehouseResource
+    """dbt run of every model against this process's engine, as the Dagster asset runs it:
+    ``lakehouse-dbt`` in a target folder of its own (under the lake) that starts from the
+    project's partial parse state (``prepare_manifest``). A plain ``dbt`` writing into the
+    project's target folder left a parse state naming this run's endpoint there, and every
+    pipeline run after it parsed the whole project again."""
+    from orchestration.defs.dbt_manifest import prepare_manifest
+    from orchestration.environment import DBT_PROJECT_DIR, LakehouseResource, dbt_executable
     from transforms.rules import dbt_vars, load_rules
 
     env = {**os.environ, **LakehouseResource(lake=str(lake)).dbt_env()}
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt), "run", "--quiet", "--vars", dbt_vars(load_rules())]
+    target = lake / "_dbt_target"
+    target.mkdir(parents=True, exist_ok=True)
+    state = prepare_manifest().with_name("partial_parse.msgpack")
+    if state.is_file():
+        shutil.copy2(state, target / state.name)
+    cmd = [dbt_executable(), "run", "--quiet", "--vars", dbt_vars(load_rules())]
     cmd += ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    cmd += ["--target-path", str(target), "--log-path", str(target / "logs")]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"dbt run failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")

@@ -3,6 +3,7 @@ domain selects its tag): parsed again when absent or older than the project's fi
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -28,16 +29,23 @@ def _newest_source_mtime() -> float:
 
 
 def prepare_manifest() -> Path:
-    """The dbt manifest, parsed again when absent, older than the project's files, or parsed with
-    another parse state (:data:`orchestration.dbt_cli.PARSE_STATE`). It is parsed as the runs'
-    dbt steps parse — target ``remote`` (the endpoint left out of the parse state), the rules as
+    """The dbt manifest, parsed again when absent, older than the project's files, parsed with
+    another parse state (:data:`orchestration.dbt_cli.PARSE_STATE`) or other rules (the ``--vars``
+    are part of dbt's parse state: a changed rules file made every run parse the whole project),
+    or written since by another dbt command in the project's target folder. It is parsed as the
+    runs' dbt steps parse — target ``remote`` (the endpoint left out of the parse state), the rules as
     ``--vars`` — so that the ``partial_parse.msgpack`` it leaves, which Dagster's dbt resource
     copies into each run's target folder, spares every run a whole parse."""
+    rules = dbt_vars(load_rules())
+    state = f"{PARSE_STATE}\nvars sha256 {hashlib.sha256(rules.encode('utf-8')).hexdigest()}"
     if (
         MANIFEST.exists()
         and MANIFEST.stat().st_mtime >= _newest_source_mtime()
         and STATE.exists()
-        and STATE.read_text() == PARSE_STATE
+        # written after the parse: a manifest newer than it was parsed by another dbt command
+        # (another profile or endpoint in its partial_parse.msgpack: every run would parse anew)
+        and STATE.stat().st_mtime >= MANIFEST.stat().st_mtime
+        and STATE.read_text() == state
     ):
         return MANIFEST
     from dbt.cli.main import dbtRunner
@@ -60,7 +68,7 @@ def prepare_manifest() -> Path:
                 "--quiet",
                 # the models read the rules while they are parsed (dbt keeps no copy of them)
                 "--vars",
-                dbt_vars(load_rules()),
+                rules,
             ]
         )
     finally:
@@ -71,5 +79,5 @@ def prepare_manifest() -> Path:
                 os.environ[key] = value
     if not result.success or not MANIFEST.exists():
         raise RuntimeError(f"dbt parse failed: {result.exception}")
-    STATE.write_text(PARSE_STATE)
+    STATE.write_text(state)
     return MANIFEST
