@@ -46,8 +46,17 @@ def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource, lakehouse:
         if importlib.util.find_spec(hook) is not None:
             importlib.import_module(hook).prepare(spark, lakehouse, context.log.info)
     # every threshold and weight comes from the rules file (with the jurisdiction's overrides)
-    rules = dbt_vars(lakehouse.rules())
-    yield from dbt.cli(["build", "--vars", rules], context=context).stream()
+    rules = lakehouse.rules()
+    args = ["build", "--vars", dbt_vars(rules), *unit_test_args(rules)]
+    yield from dbt.cli(args, context=context).stream()
+
+
+def unit_test_args(rules: dict) -> list[str]:
+    """dbt's unit tests (the SQL on fixed inputs) are CI's business, not every run's: left out of a
+    run's build unless ``pipeline.dbt_unit_tests`` (rules file) is true."""
+    if rules.get("pipeline", {}).get("dbt_unit_tests", False):
+        return []
+    return ["--exclude-resource-type", "unit_test"]
 
 
 def selected_domains(context: dg.AssetExecutionContext) -> list[str]:
