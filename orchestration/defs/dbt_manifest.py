@@ -1,5 +1,6 @@
 """The dbt manifest every domain's ``@dbt_assets`` is built from (one project, one manifest; each
-domain selects its tag): parsed again when absent or older than the project's files."""
+domain selects its tag): parsed again when absent, older than the project's files, parsed with other
+rules, or overwritten by another dbt command (``prepare_manifest``)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,10 @@ def prepare_manifest() -> Path:
     another parse state (:data:`orchestration.dbt_cli.PARSE_STATE`) or other rules (the ``--vars``
     are part of dbt's parse state: a changed rules file made every run parse the whole project),
     or written since by another dbt command in the project's target folder. It is parsed as the
-    runs' dbt steps parse — target ``remote`` (the endpoint left out of the parse state), the rules as
-    ``--vars`` — so that the ``partial_parse.msgpack`` it leaves, which Dagster's dbt resource
-    copies into each run's target folder, spares every run a whole parse."""
+    runs' dbt steps parse — target ``remote`` (the endpoint left out of the parse state), the
+    rules as ``--vars`` — so that the ``partial_parse.msgpack`` it leaves, which Dagster's dbt
+    resource copies into each run's target folder, spares every run a whole parse (a lake run
+    with another rules file than the default parses the whole project in each run)."""
     rules = dbt_vars(load_rules())
     state = f"{PARSE_STATE}\nvars sha256 {hashlib.sha256(rules.encode('utf-8')).hexdigest()}"
     if (
